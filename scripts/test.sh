@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: build, static checks, package checks, then every test.
+# Run through `npm test` so Node 24 (devDependency `node`) is on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "node $(node --version)"
+step build
+npm run --silent build
+step typecheck
+npm run --silent typecheck
+step lint
+npm run --silent lint
+step "package (publint, attw)"
+npm run --silent check:package
+step "unit and integration tests"
+npx vitest run

@@ -1,0 +1,98 @@
+/**
+ * Every error sessionkit throws is a {@link SessionKitError} with a stable `code`.
+ * Match on `error.code`, never on the message text.
+ *
+ * Expected outcomes of a request (no cookie, an expired cookie, a tampered cookie) are
+ * never thrown: they come back as values from `load()` / `getSession()`.
+ *
+ * @module
+ */
+
+/**
+ * The stable codes of {@link SessionKitError}.
+ *
+ * - `ERR_CONFIG_INVALID`: an option is missing, malformed, or unknown (thrown at construction).
+ * - `ERR_SECRET_WEAK`: a secret is too short, a known default, or looks non-random.
+ * - `ERR_COOKIE_TOO_LARGE`: the sealed session does not fit the cookie size budget.
+ * - `ERR_SESSION_DESTROYED`: a destroyed session handle was written to.
+ * - `ERR_STORE_UNAVAILABLE`: the session store could not be reached (fail closed).
+ * - `ERR_STORE_CONFLICT`: a store update kept losing an optimistic-concurrency race.
+ * - `ERR_UNAUTHENTICATED`: a session was required but the request has none (HTTP 401).
+ * - `ERR_FORBIDDEN`: the session lacks the role or permission required (HTTP 403).
+ * - `ERR_CSRF`: the request failed CSRF verification (HTTP 403).
+ * - `ERR_NO_CONTEXT`: a request-scoped helper was called outside a request.
+ * - `ERR_RATE_LIMITED`: too many attempts (HTTP 429).
+ */
+export type SessionKitErrorCode =
+  | 'ERR_CONFIG_INVALID'
+  | 'ERR_SECRET_WEAK'
+  | 'ERR_COOKIE_TOO_LARGE'
+  | 'ERR_SESSION_DESTROYED'
+  | 'ERR_STORE_UNAVAILABLE'
+  | 'ERR_STORE_CONFLICT'
+  | 'ERR_UNAUTHENTICATED'
+  | 'ERR_FORBIDDEN'
+  | 'ERR_CSRF'
+  | 'ERR_NO_CONTEXT'
+  | 'ERR_RATE_LIMITED';
+
+const httpStatusByCode: Partial<Record<SessionKitErrorCode, number>> = {
+  ERR_STORE_UNAVAILABLE: 503,
+  ERR_UNAUTHENTICATED: 401,
+  ERR_FORBIDDEN: 403,
+  ERR_CSRF: 403,
+  ERR_RATE_LIMITED: 429,
+};
+
+/** Options of the {@link SessionKitError} constructor. */
+export interface SessionKitErrorOptions {
+  /** What to do about it, shown after the message. */
+  hint?: string;
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/**
+ * The single error class of sessionkit.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   createCookieSessionStorage({ cookie: { secrets: ['short'] } });
+ * } catch (error) {
+ *   if (error instanceof SessionKitError && error.code === 'ERR_SECRET_WEAK') {
+ *     console.error(error.hint);
+ *   }
+ * }
+ * ```
+ */
+export class SessionKitError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: SessionKitErrorCode;
+  /** A suggestion of how to fix the problem, when there is one. */
+  readonly hint: string | undefined;
+  /** The HTTP status this error maps to when it escapes into a response (500 when none). */
+  readonly status: number;
+
+  constructor(code: SessionKitErrorCode, message: string, options: SessionKitErrorOptions = {}) {
+    super(options.hint ? `${message}\nHint: ${options.hint}` : message, { cause: options.cause });
+    this.name = 'SessionKitError';
+    this.code = code;
+    this.hint = options.hint;
+    this.status = httpStatusByCode[code] ?? 500;
+  }
+}
+
+/**
+ * True when `value` is a {@link SessionKitError}, optionally with the given code.
+ * Works across duplicated copies of the package (checks the name and code, not the prototype).
+ */
+export function isSessionKitError(value: unknown, code?: SessionKitErrorCode): value is SessionKitError {
+  if (!(value instanceof Error) || value.name !== 'SessionKitError') return false;
+  return code === undefined || (value as SessionKitError).code === code;
+}
+
+/** Shorthand for a configuration error, thrown at construction. */
+export function configError(message: string, hint?: string): SessionKitError {
+  return new SessionKitError('ERR_CONFIG_INVALID', message, { hint });
+}

@@ -1,0 +1,350 @@
+/**
+ * The session manager: the engine under `createCookieSessionStorage`, the Astro integration
+ * and the server-side stores. Construction validates every option, derives keys and fills
+ * defaults once; a request then costs one cookie parse, one unseal (or store read) and, only
+ * when something changed or renewal is due, one seal (or store write).
+ *
+ * @module
+ */
+import type { CryptoEngine } from './aead.ts';
+import type { SessionBackend } from './backend.ts';
+import { encodeBase64Url } from './base64url.ts';
+import {
+  type CookieSettings,
+  maxCookieBytes,
+  readSessionCookie,
+  resolveCookieSettings,
+  type SessionCookieOptions,
+  serializeDeletions,
+  serializeSessionCookie,
+} from './cookie.ts';
+import { configError } from './errors.ts';
+import { createReporter, type RejectReason, type ReportingOptions } from './events.ts';
+import {
+  computeExpiresAt,
+  type ExpiryOptions,
+  type ExpiryPolicy,
+  isLive,
+  isRenewalDue,
+  resolveExpiry,
+} from './expiry.ts';
+import { createKeyRing, type KeyRing } from './keyring.ts';
+import { assertOptionsObject } from './options.ts';
+import { type Clock, type RandomBytes, secureRandomBytes, systemClock } from './runtime.ts';
+import { isStandardSchema, type StandardSchemaV1, validateWithSchema } from './schema.ts';
+import { createSealer } from './seal.ts';
+import { createSealedBackend } from './sealed-backend.ts';
+import type { SecretInput } from './secrets.ts';
+import {
+  defineValue,
+  markSessionCommitted,
+  Session,
+  type SessionData,
+  type SessionRecord,
+  sessionChangesOf,
+  sessionRecordOf,
+} from './session.ts';
+
+/** What a session can be loaded from: a request, its headers, a `Cookie` header value, or nothing. */
+export type SessionInput = Request | Headers | string | null | undefined;
+
+/** Options of {@link createSessionManager}. */
+export interface SessionManagerOptions<
+  Data extends SessionData = SessionData,
+  Flash extends SessionData = SessionData,
+  CookieName extends string = string,
+> extends ReportingOptions {
+  /** One secret or a list, newest first (>= 256 bits each). Or a key ring shared with CSRF. */
+  secrets: SecretInput | readonly SecretInput[] | KeyRing;
+  /** Cookie settings (secure defaults: `__Host-session`, HttpOnly, Secure, SameSite=Lax, Path=/). */
+  cookie?: SessionCookieOptions<CookieName>;
+  /** Initial data of a new session; deep-cloned for every session, never shared. */
+  defaults?: Data;
+  /** A Standard Schema (zod, valibot, ...) that loaded data must pass, or the session is rejected. */
+  schema?: StandardSchemaV1<unknown, Data>;
+  /** Timeouts. */
+  expiry?: ExpiryOptions;
+  /** Where records live. Default: sealed in the cookie. */
+  backend?: (context: BackendContext) => SessionBackend<Data, Flash>;
+  /** AES-GCM engine. Default `auto` (node:crypto when available, else WebCrypto). */
+  cryptoEngine?: CryptoEngine;
+  /** Clock in milliseconds (for tests). */
+  now?: Clock;
+  /** Random source (for tests). */
+  randomBytes?: RandomBytes;
+}
+
+/** What a backend factory receives from the manager. */
+export interface BackendContext {
+  readonly keyRing: KeyRing;
+  readonly cookie: CookieSettings;
+  readonly expiry: ExpiryPolicy;
+  readonly randomBytes: RandomBytes;
+  readonly cryptoEngine: CryptoEngine;
+}
+
+/** How loading went. */
+export type LoadStatus =
+  | { readonly status: 'new' }
+  | { readonly status: 'valid' }
+  | { readonly status: 'rejected'; readonly reason: RejectReason };
+
+/** The result of {@link SessionManager.load}: always a usable session, plus how it was obtained. */
+export type LoadResult<Data extends SessionData, Flash extends SessionData> = LoadStatus & {
+  readonly session: Session<Data, Flash>;
+};
+
+/** The session engine. */
+export interface SessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData> {
+  /** Loads the session of a request. Never throws for bad cookies; store outages throw `ERR_STORE_UNAVAILABLE`. */
+  load(input: SessionInput): Promise<LoadResult<Data, Flash>>;
+  /**
+   * Persists changes and returns the `Set-Cookie` values to send: empty when nothing changed
+   * and renewal is not due, unless `always` is set (then an unchanged session repeats its
+   * current cookie without any cryptography, and a new one is written).
+   */
+  commit(session: Session<Data, Flash>, options?: CommitOptions): Promise<string[]>;
+  /** The resolved cookie settings. */
+  readonly cookie: CookieSettings;
+  /** The resolved expiry policy. */
+  readonly expiry: ExpiryPolicy;
+  /** The key ring (share it with CSRF protection). */
+  readonly keyRing: KeyRing;
+}
+
+/** Options of {@link SessionManager.commit}. */
+export interface CommitOptions {
+  /** Always return the session cookie, even when nothing changed (Remix `commitSession` semantics). */
+  always?: boolean;
+}
+
+interface LoadContext {
+  /** The cookie value that currently holds the session, when there is one. */
+  readonly cookieValue: string | undefined;
+  readonly presentNames: readonly string[];
+  readonly rejected: boolean;
+  readonly reissue: boolean;
+  state: unknown;
+}
+
+const managerOptionKeys = [
+  'secrets',
+  'cookie',
+  'defaults',
+  'schema',
+  'expiry',
+  'backend',
+  'cryptoEngine',
+  'now',
+  'randomBytes',
+  'logger',
+  'onEvent',
+];
+
+function isKeyRing(value: unknown): value is KeyRing {
+  return typeof value === 'object' && value !== null && typeof (value as KeyRing).derive === 'function';
+}
+
+function cookieHeaderOf(input: SessionInput): string | null | undefined {
+  if (input === null || input === undefined || typeof input === 'string') return input;
+  if (input instanceof Headers) return input.get('cookie');
+  if (typeof (input as Request).headers?.get === 'function') return (input as Request).headers.get('cookie');
+  return undefined;
+}
+
+/**
+ * Creates a session manager.
+ *
+ * @throws `ERR_CONFIG_INVALID` / `ERR_SECRET_WEAK` for bad options, at construction
+ *
+ * @example
+ * ```ts
+ * const sessions = createSessionManager<{ userId?: string }>({ secrets: process.env.SESSION_SECRET! });
+ * const { session } = await sessions.load(request);
+ * session.set('userId', 'u_1');
+ * for (const cookie of await sessions.commit(session)) response.headers.append('set-cookie', cookie);
+ * ```
+ */
+export function createSessionManager<
+  Data extends SessionData = SessionData,
+  Flash extends SessionData = SessionData,
+  CookieName extends string = string,
+>(options: SessionManagerOptions<Data, Flash, CookieName>): SessionManager<Data, Flash> {
+  const where = 'createSessionManager()';
+  assertOptionsObject(options, managerOptionKeys, where);
+  if (options === undefined || options.secrets === undefined) {
+    throw configError(
+      `${where}: "secrets" is required.`,
+      'Pass `secrets: process.env.SESSION_SECRET` (32+ random bytes).',
+    );
+  }
+  const cookie = resolveCookieSettings(options.cookie as Record<string, unknown> | undefined, where);
+  const expiry = resolveExpiry(options.expiry, where);
+  const cryptoEngine = options.cryptoEngine ?? 'auto';
+  if (!['auto', 'node', 'webcrypto'].includes(cryptoEngine)) {
+    throw configError(`${where}: cryptoEngine must be "auto", "node" or "webcrypto".`);
+  }
+  const keyRing = isKeyRing(options.secrets)
+    ? options.secrets
+    : createKeyRing(options.secrets, { forceWebCrypto: cryptoEngine === 'webcrypto' });
+  if (options.schema !== undefined && !isStandardSchema(options.schema)) {
+    throw configError(`${where}: "schema" must be a Standard Schema (zod, valibot, arktype, ...).`);
+  }
+  if (options.defaults !== undefined && (typeof options.defaults !== 'object' || options.defaults === null)) {
+    throw configError(`${where}: "defaults" must be an object.`);
+  }
+  for (const hook of ['now', 'randomBytes', 'backend'] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== 'function') {
+      throw configError(`${where}: "${hook}" must be a function.`);
+    }
+  }
+  const defaults = options.defaults === undefined ? undefined : structuredClone(options.defaults);
+  const defaultKeys = defaults === undefined ? [] : Object.keys(defaults);
+  const schema = options.schema;
+  const now = options.now ?? systemClock;
+  const randomBytes = options.randomBytes ?? secureRandomBytes;
+  const reporter = createReporter(options);
+  const backendContext: BackendContext = { keyRing, cookie, expiry, randomBytes, cryptoEngine };
+  const backend =
+    options.backend?.(backendContext) ??
+    createSealedBackend<Data, Flash>(
+      createSealer(keyRing, 'cookie', { engine: cryptoEngine, randomBytes }),
+      cookie.name,
+    );
+  const maxValueLength = cookie.maxChunks * maxCookieBytes;
+  const contexts = new WeakMap<Session<Data, Flash>, LoadContext>();
+
+  const nowSeconds = (): number => Math.floor(now() / 1000);
+  const newId = (): string => encodeBase64Url(randomBytes(32));
+
+  const newSession = (presentNames: readonly string[], rejected: boolean): Session<Data, Flash> => {
+    const createdAt = nowSeconds();
+    const record: SessionRecord<Data, Flash> = {
+      id: newId(),
+      createdAt,
+      renewedAt: createdAt,
+      expiresAt: computeExpiresAt(expiry, createdAt, createdAt),
+      data: (defaults === undefined ? {} : structuredClone(defaults)) as Data,
+      flash: {},
+    };
+    const session = new Session(record, true, newId, nowSeconds);
+    contexts.set(session, { cookieValue: undefined, presentNames, rejected, reissue: false, state: undefined });
+    return session;
+  };
+
+  const reject = (
+    reason: RejectReason,
+    presentNames: readonly string[],
+    sessionId?: string,
+  ): LoadResult<Data, Flash> => {
+    const level = reason === 'expired' ? 'debug' : 'warn';
+    const message =
+      reason === 'unknown_key'
+        ? 'session cookie sealed with a key that is not configured (secret rotated out, or secrets differ between instances)'
+        : `session cookie rejected: ${reason}`;
+    reporter.log(level, message, { reason, cookie: cookie.name });
+    reporter.emit(
+      sessionId === undefined ? { type: 'session.rejected', reason } : { type: 'session.rejected', reason, sessionId },
+    );
+    return { status: 'rejected', reason, session: newSession(presentNames, true) };
+  };
+
+  const fillDefaults = (data: SessionData): void => {
+    if (defaults === undefined) return;
+    for (const key of defaultKeys) {
+      if (!Object.hasOwn(data, key)) defineValue(data, key, structuredClone((defaults as SessionData)[key]));
+    }
+  };
+
+  return {
+    cookie,
+    expiry,
+    keyRing,
+    async load(input) {
+      const { value, presentNames } = readSessionCookie(cookieHeaderOf(input), cookie);
+      if (value === undefined) {
+        return presentNames.length > 0
+          ? reject('malformed', presentNames)
+          : { status: 'new', session: newSession([], false) };
+      }
+      if (value.length > maxValueLength) return reject('malformed', presentNames);
+      const read = await backend.read(value, nowSeconds());
+      if (!read.ok) return reject(read.reason, presentNames);
+      const { record } = read;
+      if (!isLive(expiry, record, nowSeconds())) {
+        reporter.emit({ type: 'session.rejected', reason: 'expired', sessionId: record.id });
+        return { status: 'rejected', reason: 'expired', session: newSession(presentNames, true) };
+      }
+      if (schema !== undefined) {
+        const checked = await validateWithSchema(schema, record.data);
+        if (!checked.ok) return reject('invalid_data', presentNames, record.id);
+        record.data = checked.value;
+      }
+      fillDefaults(record.data);
+      const session = new Session(record, false, newId, nowSeconds);
+      contexts.set(session, {
+        cookieValue: value,
+        presentNames,
+        rejected: false,
+        reissue: read.reissue,
+        state: read.state,
+      });
+      return { status: 'valid', session };
+    },
+
+    async commit(session, commitOptions) {
+      const context = contexts.get(session);
+      if (context === undefined) {
+        throw configError('commit(): this session was not loaded by this session manager.');
+      }
+      const record = sessionRecordOf(session);
+      const changes = sessionChangesOf(session);
+      if (changes.destroyed) {
+        if (!session.isNew || changes.previousId !== undefined) {
+          await backend.remove(record, context.state);
+          reporter.emit({ type: 'session.destroyed', sessionId: changes.previousId ?? record.id });
+        }
+        const cleared = serializeDeletions(cookie, context.presentNames);
+        contexts.set(session, { ...context, cookieValue: undefined, presentNames: [] });
+        return cleared;
+      }
+      const current = nowSeconds();
+      const renewal = !session.isNew && isRenewalDue(expiry, record.renewedAt, current);
+      if (!session.isModified && !context.reissue && !renewal && !(commitOptions?.always && session.isNew)) {
+        if (commitOptions?.always && context.cookieValue !== undefined) {
+          const remaining = record.expiresAt - current;
+          return serializeSessionCookie(cookie, context.cookieValue, remaining, context.presentNames).setCookies;
+        }
+        if (!context.rejected || context.presentNames.length === 0) return [];
+        const cleared = serializeDeletions(cookie, context.presentNames);
+        contexts.set(session, { ...context, presentNames: [] });
+        return cleared;
+      }
+      const wasNew = session.isNew;
+      const modified = session.isModified;
+      const previousId = changes.previousId;
+      record.renewedAt = current;
+      record.expiresAt = computeExpiresAt(expiry, record.createdAt, current);
+      const written = await backend.write(record, changes, context.state);
+      const { setCookies, names } = serializeSessionCookie(
+        cookie,
+        written.cookieValue,
+        record.expiresAt - current,
+        context.presentNames,
+      );
+      markSessionCommitted(session);
+      contexts.set(session, {
+        cookieValue: written.cookieValue,
+        presentNames: names,
+        rejected: false,
+        reissue: false,
+        state: written.state,
+      });
+      if (wasNew) reporter.emit({ type: 'session.created', sessionId: record.id });
+      else if (previousId !== undefined) {
+        reporter.emit({ type: 'session.rotated', sessionId: record.id, previousSessionId: previousId });
+      } else if (!modified) reporter.emit({ type: 'session.renewed', sessionId: record.id });
+      return setCookies;
+    },
+  };
+}
