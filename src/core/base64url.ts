@@ -9,6 +9,7 @@
  */
 
 const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const alphabetOnly = /^[A-Za-z0-9_-]*$/;
 const sextetOf = new Int8Array(128).fill(-1);
 for (let index = 0; index < alphabet.length; index++) sextetOf[alphabet.charCodeAt(index)] = index;
 
@@ -53,11 +54,7 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  */
 export function isCanonicalBase64Url(text: string): boolean {
   const length = text.length;
-  if (length % 4 === 1) return false;
-  for (let index = 0; index < length; index++) {
-    const code = text.charCodeAt(index);
-    if (code > 127 || sextetOf[code] === -1) return false;
-  }
+  if (length % 4 === 1 || !alphabetOnly.test(text)) return false;
   if (length === 0) return true;
   const last = sextetOf[text.charCodeAt(length - 1)] as number;
   if (length % 4 === 2) return (last & 0b1111) === 0;

@@ -62,8 +62,25 @@ export const nodeCrypto: NodeCryptoSubset | undefined = loadNodeCrypto();
 /** A source of cryptographically secure random bytes (injectable for tests). */
 export type RandomBytes = (length: number) => Uint8Array;
 
-/** The default {@link RandomBytes}: WebCrypto's `getRandomValues`. */
-export const secureRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
+const poolSize = 4096;
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+
+/**
+ * The default {@link RandomBytes}: WebCrypto's `getRandomValues`, drawn in 4 KiB batches.
+ * One batch serves hundreds of IVs and ids; each byte is handed out once, and a spent batch is
+ * replaced by a new buffer (never refilled in place), so returned views stay valid.
+ */
+export const secureRandomBytes: RandomBytes = (length) => {
+  if (length > poolSize / 4) return crypto.getRandomValues(new Uint8Array(length));
+  if (poolOffset + length > pool.length) {
+    pool = crypto.getRandomValues(new Uint8Array(poolSize));
+    poolOffset = 0;
+  }
+  const bytes = pool.subarray(poolOffset, poolOffset + length);
+  poolOffset += length;
+  return bytes;
+};
 
 /** The current time in milliseconds (injectable for tests). */
 export type Clock = () => number;
