@@ -1,15 +1,31 @@
 import { defineConfig } from 'tsdown';
 
+/** Public entry points: `package.json#exports` maps `sessionkit/<key>` to `dist/<key>.js`. */
+export const entries = {
+  index: 'src/index.ts',
+  server: 'src/server/index.ts',
+  guard: 'src/guard/index.ts',
+  csrf: 'src/csrf/index.ts',
+  ratelimit: 'src/ratelimit/index.ts',
+  'astro/index': 'src/astro/index.ts',
+  'astro/config': 'src/astro/config-entry.ts',
+  'astro/middleware': 'src/astro/middleware.ts',
+  'astro/middleware-post': 'src/astro/middleware-post.ts',
+  'stores/memory': 'src/stores/memory.ts',
+  'stores/sqlite': 'src/stores/sqlite.ts',
+  'stores/redis': 'src/stores/redis.ts',
+  'stores/postgres': 'src/stores/postgres.ts',
+  'stores/unstorage': 'src/stores/unstorage.ts',
+  'stores/encrypt': 'src/stores/encrypt.ts',
+};
+
 export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-  },
+  entry: entries,
   format: 'esm',
   platform: 'neutral',
   target: 'es2023',
   dts: true,
   clean: true,
   sourcemap: true,
-  unbundle: false,
-  external: [/^node:/, 'cookie', /^astro/],
+  external: [/^node:/, /^virtual:/, /^astro(:|\/|$)/, 'cookie', 'acorn', 'eslint-scope', 'rate-limiter-flexible'],
 });

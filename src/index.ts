@@ -3,6 +3,8 @@
  *
  * - {@link createCookieSessionStorage}: astro-session / Remix call shapes over sealed cookies.
  * - {@link createSessionManager}: the engine (cookie or store backend) the other layers use.
+ * - Server-side stores live in subpaths: `sessionkit/stores/memory`, `/sqlite`, `/redis`,
+ *   `/postgres`, `/unstorage`, and `sessionkit/stores/encrypt` for encryption at rest.
  * - {@link createKeyRing}, {@link createSealer}: the cryptographic core, for advanced use.
  *
  * @module
@@ -36,6 +38,7 @@ export {
   createSessionManager,
   type LoadResult,
   type LoadStatus,
+  type RevokeOptions,
   type SessionInput,
   type SessionManager,
   type SessionManagerOptions,
@@ -46,3 +49,19 @@ export { createSealer, type Sealer, type SealerOptions, type UnsealFailure, type
 export { minimumSecretBits, type SecretInput } from './core/secrets.ts';
 export type { SessionChanges, SessionData, SessionRecord, ValueOrUpdater } from './core/session.ts';
 export { Session } from './core/session.ts';
+export {
+  type CreateOptions,
+  type SessionMetadata,
+  type SessionPatch,
+  type SessionStore,
+  type StoreCapabilities,
+  type StoredSession,
+  type StoredSessionInfo,
+  StoredSessionUnreadable,
+} from './core/store.ts';
+export {
+  createStoreBackend,
+  type SessionInfo,
+  type StoreBackend,
+  type StoreBackendContext,
+} from './core/store-backend.ts';

@@ -15,6 +15,7 @@
  * - `ERR_SECRET_WEAK`: a secret is too short, a known default, or looks non-random.
  * - `ERR_COOKIE_TOO_LARGE`: the sealed session does not fit the cookie size budget.
  * - `ERR_SESSION_DESTROYED`: a destroyed session handle was written to.
+ * - `ERR_SESSION_INVALID`: session data given to `setSession` / `updateSession` has the wrong shape.
  * - `ERR_STORE_UNAVAILABLE`: the session store could not be reached (fail closed).
  * - `ERR_STORE_CONFLICT`: a store update kept losing an optimistic-concurrency race.
  * - `ERR_UNAUTHENTICATED`: a session was required but the request has none (HTTP 401).
@@ -28,6 +29,7 @@ export type SessionKitErrorCode =
   | 'ERR_SECRET_WEAK'
   | 'ERR_COOKIE_TOO_LARGE'
   | 'ERR_SESSION_DESTROYED'
+  | 'ERR_SESSION_INVALID'
   | 'ERR_STORE_UNAVAILABLE'
   | 'ERR_STORE_CONFLICT'
   | 'ERR_UNAUTHENTICATED'

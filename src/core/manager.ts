@@ -44,6 +44,8 @@ import {
   sessionChangesOf,
   sessionRecordOf,
 } from './session.ts';
+import type { SessionMetadata, SessionStore } from './store.ts';
+import { createStoreBackend, SessionGoneError, type SessionInfo, type StoreBackend } from './store-backend.ts';
 
 /** What a session can be loaded from: a request, its headers, a `Cookie` header value, or nothing. */
 export type SessionInput = Request | Headers | string | null | undefined;
@@ -64,8 +66,15 @@ export interface SessionManagerOptions<
   schema?: StandardSchemaV1<unknown, Data>;
   /** Timeouts. */
   expiry?: ExpiryOptions;
-  /** Where records live. Default: sealed in the cookie. */
+  /** Where records live. Default: sealed in the cookie. Prefer `store` for server-side sessions. */
   backend?: (context: BackendContext) => SessionBackend<Data, Flash>;
+  /**
+   * A server-side session store (`memoryStore()`, `sqliteStore()`, `redisStore()`, ...): the
+   * cookie then holds only an opaque token. Mutually exclusive with `backend`.
+   */
+  store?: SessionStore;
+  /** Store mode: the data key that holds the user id, for the per-user index. Default `userId`. */
+  userIdKey?: string;
   /** AES-GCM engine. Default `auto` (node:crypto when available, else WebCrypto). */
   cryptoEngine?: CryptoEngine;
   /** Clock in milliseconds (for tests). */
@@ -110,6 +119,24 @@ export interface SessionManager<Data extends SessionData = SessionData, Flash ex
   readonly expiry: ExpiryPolicy;
   /** The key ring (share it with CSRF protection). */
   readonly keyRing: KeyRing;
+  /**
+   * Store mode: attaches metadata (user agent, ip) shown by {@link listSessions}. Written with
+   * the next commit. The `User-Agent` of the loading request is recorded by default when a
+   * session is created or regenerated.
+   */
+  describe(session: Session<Data, Flash>, metadata: SessionMetadata): void;
+  /** Store mode: the live sessions of a user (ids, times, user agent, ip), oldest first. */
+  listSessions(userId: string): Promise<SessionInfo[]>;
+  /** Store mode: deletes one session; it is rejected on its very next request. True when it existed. */
+  revokeSession(sessionId: string): Promise<boolean>;
+  /** Store mode: deletes every session of a user, optionally except one (sign out other devices). */
+  revokeUserSessions(userId: string, options?: RevokeOptions<Data, Flash>): Promise<number>;
+}
+
+/** Options of {@link SessionManager.revokeUserSessions}. */
+export interface RevokeOptions<Data extends SessionData = SessionData, Flash extends SessionData = SessionData> {
+  /** Keep this session (a session id, or the current session handle). */
+  except?: string | Session<Data, Flash>;
 }
 
 /** Options of {@link SessionManager.commit}. */
@@ -134,6 +161,8 @@ const managerOptionKeys = [
   'schema',
   'expiry',
   'backend',
+  'store',
+  'userIdKey',
   'cryptoEngine',
   'now',
   'randomBytes',
@@ -143,6 +172,24 @@ const managerOptionKeys = [
 
 function isKeyRing(value: unknown): value is KeyRing {
   return typeof value === 'object' && value !== null && typeof (value as KeyRing).derive === 'function';
+}
+
+function isSessionStore(value: unknown): value is SessionStore {
+  const store = value as SessionStore | null;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof store.get === 'function' &&
+    typeof store.create === 'function' &&
+    typeof store.patch === 'function' &&
+    typeof store.delete === 'function'
+  );
+}
+
+function userAgentOf(input: SessionInput): string | undefined {
+  if (input === null || input === undefined || typeof input === 'string') return undefined;
+  const headers = input instanceof Headers ? input : (input as Request).headers;
+  return typeof headers?.get === 'function' ? (headers.get('user-agent') ?? undefined) : undefined;
 }
 
 function cookieHeaderOf(input: SessionInput): string | null | undefined {
@@ -198,6 +245,18 @@ export function createSessionManager<
       throw configError(`${where}: "${hook}" must be a function.`);
     }
   }
+  if (options.store !== undefined && options.backend !== undefined) {
+    throw configError(`${where}: give either "store" or "backend", not both.`, '"store" builds the backend for you.');
+  }
+  if (options.store !== undefined && !isSessionStore(options.store)) {
+    throw configError(
+      `${where}: "store" must be a session store (get, create, patch, delete).`,
+      'Use a factory such as memoryStore(), sqliteStore(), redisStore() or postgresStore().',
+    );
+  }
+  if (options.userIdKey !== undefined && (options.store === undefined || typeof options.userIdKey !== 'string')) {
+    throw configError(`${where}: "userIdKey" must be a string and needs "store".`);
+  }
   const defaults = options.defaults === undefined ? undefined : structuredClone(options.defaults);
   const defaultKeys = defaults === undefined ? [] : Object.keys(defaults);
   const schema = options.schema;
@@ -205,7 +264,17 @@ export function createSessionManager<
   const randomBytes = options.randomBytes ?? secureRandomBytes;
   const reporter = createReporter(options);
   const backendContext: BackendContext = { keyRing, cookie, expiry, randomBytes, cryptoEngine };
+  const storeBackend =
+    options.store === undefined
+      ? undefined
+      : createStoreBackend<Data, Flash>(options.store, {
+          expiry,
+          randomBytes,
+          reporter,
+          userIdKey: options.userIdKey ?? 'userId',
+        });
   const backend =
+    storeBackend ??
     options.backend?.(backendContext) ??
     createSealedBackend<Data, Flash>(
       createSealer(keyRing, 'cookie', { engine: cryptoEngine, randomBytes }),
@@ -229,6 +298,20 @@ export function createSessionManager<
     };
     const session = new Session(record, true, newId, nowSeconds);
     contexts.set(session, { cookieValue: undefined, presentNames, rejected, reissue: false, state: undefined });
+    return session;
+  };
+
+  const requireStore = (method: string): StoreBackend<Data, Flash> => {
+    if (storeBackend !== undefined) return storeBackend;
+    throw configError(
+      `${method}: sessions are kept in cookies, which cannot be listed or revoked.`,
+      'Pass a server-side store: createSessionManager({ secrets, store: redisStore({ client }) }).',
+    );
+  };
+
+  const noteUserAgent = (session: Session<Data, Flash>, input: SessionInput): Session<Data, Flash> => {
+    const userAgent = storeBackend === undefined ? undefined : userAgentOf(input);
+    if (userAgent !== undefined) storeBackend!.describe(sessionRecordOf(session), { userAgent }, false);
     return session;
   };
 
@@ -263,17 +346,24 @@ export function createSessionManager<
     async load(input) {
       const { value, presentNames } = readSessionCookie(cookieHeaderOf(input), cookie);
       if (value === undefined) {
-        return presentNames.length > 0
-          ? reject('malformed', presentNames)
-          : { status: 'new', session: newSession([], false) };
+        if (presentNames.length > 0) {
+          const rejected = reject('malformed', presentNames);
+          noteUserAgent(rejected.session, input);
+          return rejected;
+        }
+        return { status: 'new', session: noteUserAgent(newSession([], false), input) };
       }
       if (value.length > maxValueLength) return reject('malformed', presentNames);
       const read = await backend.read(value, nowSeconds());
-      if (!read.ok) return reject(read.reason, presentNames);
+      if (!read.ok) {
+        const rejected = reject(read.reason, presentNames);
+        noteUserAgent(rejected.session, input);
+        return rejected;
+      }
       const { record } = read;
       if (!isLive(expiry, record, nowSeconds())) {
         reporter.emit({ type: 'session.rejected', reason: 'expired', sessionId: record.id });
-        return { status: 'rejected', reason: 'expired', session: newSession(presentNames, true) };
+        return { status: 'rejected', reason: 'expired', session: noteUserAgent(newSession(presentNames, true), input) };
       }
       if (schema !== undefined) {
         const checked = await validateWithSchema(schema, record.data);
@@ -289,7 +379,7 @@ export function createSessionManager<
         reissue: read.reissue,
         state: read.state,
       });
-      return { status: 'valid', session };
+      return { status: 'valid', session: noteUserAgent(session, input) };
     },
 
     async commit(session, commitOptions) {
@@ -325,7 +415,17 @@ export function createSessionManager<
       const previousId = changes.previousId;
       record.renewedAt = current;
       record.expiresAt = computeExpiresAt(expiry, record.createdAt, current);
-      const written = await backend.write(record, changes, context.state);
+      let written: Awaited<ReturnType<typeof backend.write>>;
+      try {
+        written = await backend.write(record, changes, context.state);
+      } catch (error) {
+        if (!(error instanceof SessionGoneError)) throw error;
+        // Revoked (or rotated) by another request meanwhile: never resurrect it; clear the cookie.
+        reporter.emit({ type: 'session.rejected', reason: 'revoked', sessionId: changes.previousId ?? record.id });
+        const cleared = serializeDeletions(cookie, context.presentNames);
+        contexts.set(session, { ...context, cookieValue: undefined, presentNames: [], state: undefined });
+        return cleared;
+      }
       const { setCookies, names } = serializeSessionCookie(
         cookie,
         written.cookieValue,
@@ -345,6 +445,33 @@ export function createSessionManager<
         reporter.emit({ type: 'session.rotated', sessionId: record.id, previousSessionId: previousId });
       } else if (!modified) reporter.emit({ type: 'session.renewed', sessionId: record.id });
       return setCookies;
+    },
+
+    describe(session, metadata) {
+      const backendOfStore = requireStore('describe()');
+      const context = contexts.get(session);
+      if (context === undefined) throw configError('describe(): this session was not loaded by this session manager.');
+      backendOfStore.describe(sessionRecordOf(session), metadata, true);
+      // A loaded session must be written at commit even if its data did not change.
+      if (!session.isNew) contexts.set(session, { ...context, reissue: true });
+    },
+
+    listSessions(userId) {
+      return requireStore('listSessions()').listSessions(userId, nowSeconds());
+    },
+
+    async revokeSession(sessionId) {
+      const revoked = await requireStore('revokeSession()').revokeSession(sessionId);
+      if (revoked) reporter.emit({ type: 'session.revoked', sessionId });
+      return revoked;
+    },
+
+    async revokeUserSessions(userId, revokeOptions) {
+      const except = revokeOptions?.except;
+      const exceptId = except === undefined || typeof except === 'string' ? except : except.id;
+      const revoked = await requireStore('revokeUserSessions()').revokeUserSessions(userId, exceptId);
+      for (const sessionId of revoked) reporter.emit({ type: 'session.revoked', sessionId, userId });
+      return revoked.length;
     },
   };
 }

@@ -1,0 +1,128 @@
+/**
+ * The two halves of sessionkit's Astro configuration.
+ *
+ * - {@link SessionkitOptions}: the integration's options in `astro.config.mjs`. Plain data,
+ *   plus self-contained functions (checked at config time), because Astro config values do not
+ *   reach the server bundle as values.
+ * - {@link SessionkitRuntimeConfig}: the default export of `src/sessionkit.ts`, bundled into
+ *   the server like any other module, so rules with closures, stores with live clients,
+ *   schemas and event hooks go here.
+ *
+ * @module
+ */
+import type { SessionCookieOptions } from '../core/cookie.ts';
+import type { EventListener, Logger } from '../core/events.ts';
+import type { ExpiryOptions } from '../core/expiry.ts';
+import type { SessionManagerOptions } from '../core/manager.ts';
+import type { StandardSchemaV1 } from '../core/schema.ts';
+import type { SecretInput } from '../core/secrets.ts';
+import type { SessionData } from '../core/session.ts';
+import type { AccessHooks, GuardRule } from '../guard/rules.ts';
+import type { GetContextStore, RunWithContext } from '../server/context.ts';
+
+/** The context passed to `allow` and `access.check` in Astro: the middleware's `APIContext`. */
+export type AstroGuardContext = {
+  readonly request: Request;
+  readonly url: URL;
+  readonly routePattern: string;
+  readonly locals: object;
+};
+
+/** A protection rule in Astro (the guard's rule with the Astro context). */
+export type SessionkitRule = GuardRule<Record<string, unknown>, AstroGuardContext>;
+
+/** CSRF settings. */
+export interface SessionkitCsrfOptions {
+  /** Paths that skip CSRF checks (webhooks): exact paths or `prefix/**` patterns. */
+  exempt?: string[];
+  /** Extra origins allowed to post (e.g. `https://admin.example.com`). */
+  trustedOrigins?: string[];
+  /** Header carrying the token. Default `x-csrf-token`. */
+  headerName?: string;
+  /** Form field carrying the token. Default `csrf_token`. */
+  fieldName?: string;
+}
+
+/** Options of the `sessionkit()` integration in `astro.config.mjs`. All optional. */
+export interface SessionkitOptions {
+  /** Where signed-out page visits to protected routes are sent. Default `/login`. */
+  loginPath?: string;
+  /** Route protection rules (astro-sessionkit shape, plus `methods` and `public`). */
+  protect?: SessionkitRule[];
+  /** Role/permission extraction hooks and a check override (self-contained functions only). */
+  access?: AccessHooks<Record<string, unknown>, AstroGuardContext>;
+  /** Custom context propagation for runtimes without AsyncLocalStorage (self-contained functions only). */
+  runWithContext?: RunWithContext;
+  /** Pair of {@link SessionkitOptions.runWithContext}. */
+  getContextStore?: GetContextStore;
+  /** The runtime config module, relative to the project root. Default: `src/sessionkit.{ts,mts,js,mjs}` if present. */
+  configFile?: string;
+  /** Session cookie settings. Default `__Host-session`, HttpOnly, Secure, SameSite=Lax. */
+  cookie?: SessionCookieOptions<string>;
+  /** Timeouts. */
+  expiry?: ExpiryOptions;
+  /**
+   * Name of the server secret env var (declared for you in `astro:env` as an optional secret).
+   * Several secrets for rotation: comma-separated, newest first. Default `SESSIONKIT_SECRET`.
+   */
+  secretEnv?: string;
+  /** CSRF protection for unsafe methods. On by default; `false` turns it off. */
+  csrf?: false | SessionkitCsrfOptions;
+  /**
+   * Guard-only adoption: read the session astro-sessionkit style from Astro's own
+   * `context.session.get('__session__')` instead of managing a session cookie.
+   */
+  bridge?: 'astro-session';
+  /** Paths answered with JSON 401/403 instead of redirects. Default `['/api/']`. */
+  apiPrefixes?: string[];
+  /** Match protected paths case-sensitively. Default false (stricter: `/ADMIN` is treated as `/admin`). */
+  caseSensitive?: boolean;
+  /** Show the session and guard panel in the dev toolbar. Default true. */
+  devToolbar?: boolean;
+}
+
+/** The runtime config: the default export of `src/sessionkit.ts`. */
+export interface SessionkitRuntimeConfig<Data extends SessionData = Record<string, unknown>> {
+  /** More rules; these may close over imports. Added after the ones in `astro.config.mjs`. */
+  protect?: SessionkitRule[];
+  /** Access hooks (replace the ones in `astro.config.mjs`). */
+  access?: AccessHooks<Record<string, unknown>, AstroGuardContext>;
+  /** Secrets, newest first, instead of the env var (e.g. from a secret manager). */
+  secrets?: SecretInput | readonly SecretInput[];
+  /** A server-side store (e.g. `sqliteStore()`, `redisStore({ client })`). Default: sealed cookies. */
+  store?: SessionManagerOptions<Data>['store'];
+  /** Standard Schema for the session data. */
+  schema?: StandardSchemaV1<unknown, Data>;
+  /** Initial data of a new session. */
+  defaults?: Data;
+  /** Audit events (no secrets, no session data). */
+  onEvent?: EventListener;
+  /** Where sessionkit logs. Default: `console` in dev, nothing in production. */
+  logger?: Logger;
+  /** Custom context propagation (replaces the pair in `astro.config.mjs`). */
+  runWithContext?: RunWithContext;
+  /** Pair of {@link SessionkitRuntimeConfig.runWithContext}. */
+  getContextStore?: GetContextStore;
+  /** Requests that skip CSRF checks, in addition to `csrf.exempt`. */
+  csrfExempt?: (context: AstroGuardContext) => boolean;
+}
+
+/**
+ * Declares the runtime config (identity function, for types).
+ *
+ * @example
+ * ```ts
+ * // src/sessionkit.ts
+ * import { defineSessionkit } from 'sessionkit/astro/config';
+ * import { plans } from './lib/plans';
+ *
+ * export default defineSessionkit({
+ *   protect: [{ pattern: '/premium/**', allow: (session) => plans.isPremium(session?.plan) }],
+ * });
+ * ```
+ */
+export function defineSessionkit<Data extends SessionData = Record<string, unknown>>(
+  config: SessionkitRuntimeConfig<Data>,
+): SessionkitRuntimeConfig<Data> {
+  return config;
+}

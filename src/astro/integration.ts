@@ -1,0 +1,185 @@
+/**
+ * The `sessionkit()` Astro integration (config-time half). Validates the options, compiles the
+ * guard once to fail fast on bad rules, writes the options into a virtual module for the server
+ * bundle, declares the secret in `astro:env`, registers the middleware and types.
+ *
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AstroIntegration } from 'astro';
+import { configError } from '../core/errors.ts';
+import { assertOptionsObject } from '../core/options.ts';
+import { createGuard } from '../guard/decide.ts';
+import type { SessionkitOptions } from './config.ts';
+import { toModuleSource } from './functions.ts';
+
+const virtualId = 'virtual:sessionkit/config';
+const resolvedVirtualId = `\0${virtualId}`;
+const optionKeys = [
+  'loginPath',
+  'protect',
+  'access',
+  'runWithContext',
+  'getContextStore',
+  'configFile',
+  'cookie',
+  'expiry',
+  'secretEnv',
+  'csrf',
+  'bridge',
+  'apiPrefixes',
+  'caseSensitive',
+  'devToolbar',
+];
+const defaultConfigFiles = ['src/sessionkit.ts', 'src/sessionkit.mts', 'src/sessionkit.js', 'src/sessionkit.mjs'];
+const envNamePattern = /^[A-Z_][A-Z0-9_]*$/;
+
+/** Options with defaults filled, as written into the server bundle. */
+export interface ResolvedIntegrationOptions extends SessionkitOptions {
+  loginPath: string;
+  secretEnv: string;
+  protect: NonNullable<SessionkitOptions['protect']>;
+}
+
+/** Validates integration options (functions included) and fills defaults. */
+export function resolveIntegrationOptions(options: SessionkitOptions = {}, base = '/'): ResolvedIntegrationOptions {
+  const where = 'sessionkit()';
+  assertOptionsObject(options, optionKeys, where);
+  const resolved: ResolvedIntegrationOptions = {
+    ...options,
+    loginPath: options.loginPath ?? '/login',
+    secretEnv: options.secretEnv ?? 'SESSIONKIT_SECRET',
+    protect: options.protect ?? [],
+  };
+  if (!envNamePattern.test(resolved.secretEnv)) {
+    throw configError(`${where}: secretEnv must be an env var name such as SESSIONKIT_SECRET.`);
+  }
+  if (options.bridge !== undefined && options.bridge !== 'astro-session') {
+    throw configError(`${where}: bridge must be "astro-session" when given.`);
+  }
+  if ((options.runWithContext === undefined) !== (options.getContextStore === undefined)) {
+    throw configError(`${where}: give runWithContext and getContextStore together.`);
+  }
+  // Compile once now so bad rules fail the dev server / build, not the first request.
+  createGuard({
+    rules: resolved.protect,
+    loginPath: resolved.loginPath,
+    apiPrefixes: options.apiPrefixes,
+    caseSensitive: options.caseSensitive,
+    access: options.access,
+    base,
+  });
+  return resolved;
+}
+
+/** The source of `virtual:sessionkit/config`. */
+export function virtualModuleSource(
+  options: ResolvedIntegrationOptions,
+  configFile: string | undefined,
+  astro: { base: string; dev: boolean },
+): string {
+  const lines = [
+    configFile === undefined
+      ? 'export const userConfig = {};'
+      : `import userConfig from ${JSON.stringify(configFile)};\nexport { userConfig };`,
+    `export const options = ${toModuleSource(options, 'sessionkit()')};`,
+    `export const astro = ${JSON.stringify(astro)};`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function findConfigFile(root: URL, configured: string | undefined): string | undefined {
+  if (configured !== undefined) {
+    const path = fileURLToPath(new URL(configured, root));
+    if (!existsSync(path)) throw configError(`sessionkit(): configFile "${configured}" does not exist.`);
+    return path;
+  }
+  for (const candidate of defaultConfigFiles) {
+    const path = fileURLToPath(new URL(candidate, root));
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+const localsTypes = `declare namespace App {
+  interface Locals {
+    /** sessionkit's request state: the session handle, CSRF token and store status. */
+    sessionkit: import('sessionkit/server').RequestSessionState;
+  }
+}
+`;
+
+/**
+ * The sessionkit Astro integration. Works with no options (sealed-cookie sessions, CSRF on,
+ * no rules) and with astro-sessionkit's options.
+ *
+ * @example
+ * ```js
+ * // astro.config.mjs
+ * import sessionkit from 'sessionkit/astro';
+ * export default defineConfig({
+ *   output: 'server',
+ *   integrations: [sessionkit({ loginPath: '/login', protect: [{ pattern: '/admin/**', role: 'admin' }] })],
+ * });
+ * ```
+ */
+export function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
+  return {
+    name: 'sessionkit',
+    hooks: {
+      'astro:config:setup'({ config, command, updateConfig, addMiddleware, addWatchFile, logger }) {
+        const resolved = resolveIntegrationOptions(options, config.base);
+        const configFile = findConfigFile(config.root, options.configFile);
+        if (configFile === undefined) {
+          for (const candidate of defaultConfigFiles) addWatchFile(new URL(candidate, config.root));
+        }
+        const source = virtualModuleSource(resolved, configFile, { base: config.base, dev: command === 'dev' });
+        updateConfig({
+          env: {
+            schema: {
+              [resolved.secretEnv]: { context: 'server', access: 'secret', type: 'string', optional: true },
+            },
+          },
+          vite: {
+            ssr: { noExternal: ['sessionkit'] },
+            plugins: [
+              {
+                name: 'sessionkit:config',
+                resolveId: (id: string) => (id === virtualId ? resolvedVirtualId : undefined),
+                load: (id: string) => (id === resolvedVirtualId ? source : undefined),
+              },
+            ],
+          },
+        } as never);
+        if (
+          command === 'dev' &&
+          options.bridge === undefined &&
+          configFile === undefined &&
+          !process.env[resolved.secretEnv]
+        ) {
+          logger.warn(
+            `${resolved.secretEnv} is not set: this dev server uses a random secret, so sessions end when it restarts.`,
+          );
+        }
+        addMiddleware({ order: 'pre', entrypoint: 'sessionkit/astro/middleware' });
+        addMiddleware({ order: 'post', entrypoint: 'sessionkit/astro/middleware-post' });
+      },
+      'astro:config:done'({ injectTypes }) {
+        injectTypes({ filename: 'locals.d.ts', content: localsTypes });
+      },
+      'astro:routes:resolved'({ routes, logger }) {
+        const guard = createGuard({ rules: options.protect ?? [], loginPath: options.loginPath ?? '/login' });
+        for (const route of routes) {
+          if (!route.isPrerendered || route.origin === 'internal') continue;
+          const match = guard.matchRoute(route.pattern);
+          if (match.ok && match.required.length > 0) {
+            logger.warn(
+              `Route ${route.pattern} is prerendered but matches a protected pattern: prerendered pages are served as static files that no guard sees. Add \`export const prerender = false\`.`,
+            );
+          }
+        }
+      },
+    },
+  };
+}

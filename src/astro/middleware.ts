@@ -1,0 +1,174 @@
+/**
+ * sessionkit's `pre` middleware: loads the session, checks CSRF and the guard, runs the rest of
+ * the chain inside the session context, then commits the session onto the response.
+ * Registered by the integration as `sessionkit/astro/middleware` (order `pre`, so the user's
+ * `src/middleware.ts` sees `context.locals.sessionkit` and cannot reach a protected route first).
+ *
+ * @module
+ */
+import type { APIContext, MiddlewareHandler, MiddlewareNext } from 'astro';
+import { isSessionKitError } from '../core/errors.ts';
+import { markSessionCommitted, type Session, type SessionData } from '../core/session.ts';
+import { isSafeMethod } from '../csrf/protection.ts';
+import { csrfFailureResponse } from '../csrf/response.ts';
+import type { GuardDecision } from '../guard/decide.ts';
+import { safeRedirect, withReturnTo } from '../guard/redirect.ts';
+import type { RequestSessionState } from '../server/context.ts';
+import { decideRequest, guardedRoutes, type RequestGuardInfo, requestGuardInfo } from './guarding.ts';
+import { denialResponse, mutable, prefersJson, unavailableResponse } from './responses.ts';
+import { getRuntime, type SessionkitRuntime } from './runtime.ts';
+
+const bridgeKey = '__session__';
+
+async function loadSession(
+  runtime: SessionkitRuntime,
+  context: APIContext,
+): Promise<{ session: Session<Record<string, unknown>>; valid: boolean; storeUnavailable: boolean }> {
+  if (runtime.bridge === 'astro-session') {
+    const { session } = await runtime.manager.load(null);
+    const data = (await context.session?.get(bridgeKey)) as Record<string, unknown> | undefined;
+    if (data !== null && typeof data === 'object') {
+      for (const [key, value] of Object.entries(data)) session.set(key, value as never);
+    }
+    markSessionCommitted(session as Session<SessionData>);
+    return { session, valid: true, storeUnavailable: false };
+  }
+  try {
+    const loaded = await runtime.manager.load(context.request);
+    return { session: loaded.session, valid: loaded.status === 'valid', storeUnavailable: false };
+  } catch (error) {
+    if (!isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) throw error;
+    const { session } = await runtime.manager.load(null);
+    return { session, valid: false, storeUnavailable: true };
+  }
+}
+
+/** Writes a bridged session back into Astro's own session. */
+async function commitBridge(context: APIContext, state: RequestSessionState): Promise<void> {
+  const astroSession = context.session;
+  if (astroSession === undefined) return;
+  const current = state.session;
+  if (current.isDestroyed && state.retired.length === 0) {
+    astroSession.destroy();
+    return;
+  }
+  if (!current.isModified && state.retired.length === 0) return;
+  if (state.retired.length > 0 || current.isNew || current.isModified) {
+    astroSession.set(bridgeKey, { ...current.data });
+    await astroSession.regenerate();
+  }
+}
+
+/** Commits every session of the request and returns the `Set-Cookie` values, deduplicated. */
+async function commitCookies(
+  runtime: SessionkitRuntime,
+  state: RequestSessionState,
+  tokenUsed: boolean,
+): Promise<string[]> {
+  const lines: string[] = [];
+  for (const retired of state.retired) lines.push(...(await runtime.manager.commit(retired)));
+  lines.push(...(await runtime.manager.commit(state.session, { always: tokenUsed && state.session.isNew })));
+  // A sign-out followed by a sign-in deletes and sets the same cookie: keep only the last line per name.
+  const nameOf = (line: string): string => line.slice(0, line.indexOf('='));
+  const lastIndexByName = new Map(lines.map((line, index) => [nameOf(line), index]));
+  return lines.filter((line, index) => lastIndexByName.get(nameOf(line)) === index);
+}
+
+function errorDecision(
+  runtime: SessionkitRuntime,
+  context: APIContext,
+  status: 401 | 403,
+): Exclude<GuardDecision<never, never>, { action: 'allow' }> {
+  const url = context.url;
+  if (status === 401 && !prefersJson(context.request, url.pathname, runtime.apiPrefixes)) {
+    const location = withReturnTo(runtime.guard.loginLocation, safeRedirect(url.pathname + url.search, url));
+    return { action: 'redirect', status: 303, location, reason: 'unauthenticated', rule: undefined as never };
+  }
+  const body =
+    status === 401
+      ? { error: { code: 'ERR_UNAUTHENTICATED' as const, message: 'Sign-in required.' } }
+      : { error: { code: 'ERR_FORBIDDEN' as const, message: 'Access denied.' } };
+  return { action: 'deny', status, reason: status === 401 ? 'unauthenticated' : 'forbidden', body, rule: undefined };
+}
+
+/** The `pre` middleware. */
+export const onRequest: MiddlewareHandler = async (context, next: MiddlewareNext) => {
+  if (context.isPrerendered) return next();
+  const runtime = getRuntime();
+  const existing = (context.locals as { sessionkit?: RequestSessionState }).sessionkit;
+  if (existing !== undefined) {
+    // context.rewrite() / Astro.rewrite() re-run the whole chain: the outer run loaded the
+    // session and will commit it; only the new route needs checking.
+    const decision = await decideRequest(runtime, context, requestGuardInfo(context));
+    if (decision.action !== 'allow') {
+      runtime.emitDenial(decision, context);
+      return denialResponse(decision, prefersJson(context.request, context.url.pathname, runtime.apiPrefixes));
+    }
+    return runtime.contextStore === undefined ? next() : runtime.contextStore.run(existing, next);
+  }
+  const wantsJson = prefersJson(context.request, context.url.pathname, runtime.apiPrefixes);
+  const loaded = await loadSession(runtime, context);
+  if (loaded.storeUnavailable && guardedRoutes(runtime, context)) return unavailableResponse(wantsJson);
+
+  let tokenUsed = false;
+  const csrfToken = runtime.csrf === undefined ? '' : await runtime.csrf.issueToken(loaded.session.id);
+  const state: RequestSessionState = {
+    session: loaded.session,
+    manager: runtime.manager,
+    access: runtime.access as RequestSessionState['access'],
+    get csrfToken() {
+      tokenUsed = true;
+      return csrfToken;
+    },
+    storeUnavailable: loaded.storeUnavailable,
+    retired: [],
+    pending: [],
+  };
+  (context.locals as { sessionkit?: RequestSessionState }).sessionkit = state;
+
+  const method = context.request.method;
+  if (runtime.csrf !== undefined && !isSafeMethod(method) && !runtime.csrfExempt?.(context)) {
+    const verdict = await runtime.csrf.verifyRequest(context.request, {
+      sessionId: loaded.valid ? loaded.session.id : undefined,
+      path: context.routePattern,
+      origin: context.url.origin,
+    });
+    if (!verdict.ok) return csrfFailureResponse(verdict);
+  }
+
+  const info: RequestGuardInfo = requestGuardInfo(context);
+  const decision = await decideRequest(runtime, context, info);
+  if (decision.action !== 'allow') {
+    runtime.emitDenial(decision, context);
+    return denialResponse(decision, wantsJson);
+  }
+
+  let response: Response;
+  try {
+    response = runtime.contextStore === undefined ? await next() : await runtime.contextStore.run(state, next);
+  } catch (error) {
+    if (isSessionKitError(error, 'ERR_UNAUTHENTICATED') || isSessionKitError(error, 'ERR_FORBIDDEN')) {
+      response = denialResponse(errorDecision(runtime, context, error.status as 401 | 403), wantsJson);
+    } else throw error;
+  }
+  await Promise.all(state.pending);
+
+  let cookies: string[] = [];
+  if (runtime.bridge === 'astro-session') await commitBridge(context, state);
+  else if (!loaded.storeUnavailable) {
+    try {
+      cookies = await commitCookies(runtime, state, tokenUsed);
+    } catch (error) {
+      if (!isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) throw error;
+      return unavailableResponse(wantsJson);
+    }
+  }
+  const personal = cookies.length > 0 || info.protected || state.session.data.userId !== undefined;
+  if (!personal) return response;
+  response = mutable(response);
+  for (const line of cookies) response.headers.append('set-cookie', line);
+  if (!response.headers.has('cache-control') || info.protected)
+    response.headers.set('cache-control', 'private, no-store');
+  response.headers.append('vary', 'Cookie');
+  return response;
+};

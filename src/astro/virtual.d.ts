@@ -1,0 +1,15 @@
+/** Types of the module the integration generates (see `integration.ts`). */
+declare module 'virtual:sessionkit/config' {
+  import type { SessionkitOptions, SessionkitRuntimeConfig } from './config.ts';
+  export const userConfig: SessionkitRuntimeConfig;
+  export const options: SessionkitOptions & {
+    loginPath: string;
+    secretEnv: string;
+    protect: NonNullable<SessionkitOptions['protect']>;
+  };
+  export const astro: { base: string; dev: boolean };
+}
+
+declare module 'astro:env/server' {
+  export function getSecret(name: string): string | undefined;
+}

@@ -1,0 +1,175 @@
+/**
+ * The login limiter against a real Redis at 127.0.0.1:6379 (never mocked). When Redis is not
+ * running and `redis-server` is installed, it is started (no persistence); otherwise the suite
+ * fails with a message saying Redis is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLoginLimiter, type LoginLimiter, type LoginLimiterOptions } from './login.ts';
+import { tooManyRequests } from './response.ts';
+
+const host = '127.0.0.1';
+const port = 6379;
+const prefix = `sessionkit-test:${randomUUID()}`;
+const clients: Redis[] = [];
+
+function client(): Redis {
+  const redis = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: true });
+  clients.push(redis);
+  return redis;
+}
+
+async function ping(): Promise<boolean> {
+  const probe = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function ensureRedis(): Promise<void> {
+  if (await ping()) return;
+  const binary = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((path) => existsSync(path));
+  if (binary !== undefined) {
+    for (const dir of ['/var/lib/redis', '/var/log/redis']) mkdirSync(dir, { recursive: true });
+    spawnSync(
+      binary,
+      [
+        '--daemonize',
+        'yes',
+        '--bind',
+        '127.0.0.1',
+        '-::1',
+        '--port',
+        String(port),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        '/var/lib/redis',
+        '--logfile',
+        '/var/log/redis/ci.log',
+      ],
+      { stdio: 'ignore' },
+    );
+    for (let attempt = 0; attempt < 50; attempt++) {
+      if (await ping()) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(
+    `Redis is missing: nothing answers at ${host}:${port} and redis-server could not be started. ` +
+      'Install it (apt-get install -y redis-server) or start it before running these tests.',
+  );
+}
+
+let run = 0;
+function limiterPair(options: Partial<LoginLimiterOptions>): [LoginLimiter, LoginLimiter] {
+  const keyPrefix = `${prefix}:${++run}`;
+  const make = () =>
+    createLoginLimiter({
+      perAccount: { points: 3, durationSeconds: 60 },
+      perAddress: { points: 20, durationSeconds: 60 },
+      keyPrefix,
+      ...options,
+      store: { redis: client() },
+    });
+  return [make(), make()];
+}
+
+async function fail(limiter: LoginLimiter, account: string, address: string): Promise<boolean> {
+  const verdict = await limiter.check({ account, address });
+  if (!verdict.ok) return false;
+  await limiter.recordFailure({ account, address });
+  return true;
+}
+
+beforeAll(async () => {
+  await ensureRedis();
+});
+
+afterAll(async () => {
+  const cleaner = client();
+  let cursor = '0';
+  do {
+    const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await cleaner.del(...keys);
+  } while (cursor !== '0');
+  await Promise.all(clients.map((redis) => redis.quit().catch(() => undefined)));
+});
+
+describe('createLoginLimiter (real Redis)', () => {
+  it('shares state between two limiter instances (separate connections)', async () => {
+    const [a, b] = limiterPair({});
+    expect(await fail(a, 'ada@example.com', '192.0.2.1')).toBe(true);
+    expect(await fail(b, 'ada@example.com', '192.0.2.2')).toBe(true);
+    expect(await fail(a, 'ada@example.com', '192.0.2.3')).toBe(true);
+    const verdict = await b.check({ account: 'ADA@example.com', address: '192.0.2.4' });
+    expect(verdict).toMatchObject({ ok: false, limit: 'account' });
+    if (verdict.ok) return;
+    const response = tooManyRequests(verdict.retryAfterSeconds);
+    expect(response.status).toBe(429);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+  });
+
+  it('a success on one instance resets the account for the other', async () => {
+    const [a, b] = limiterPair({});
+    await fail(a, 'ada', '192.0.2.1');
+    await fail(a, 'ada', '192.0.2.1');
+    expect((await b.check({ account: 'ada', address: '192.0.2.1' })).ok).toBe(true);
+    await b.recordSuccess({ account: 'ada', address: '192.0.2.1' });
+    for (let attempt = 0; attempt < 3; attempt++) expect(await fail(a, 'ada', '192.0.2.1')).toBe(true);
+    expect((await b.check({ account: 'ada', address: '192.0.2.1' })).ok).toBe(false);
+  });
+
+  it('blockSeconds holds across instances', async () => {
+    const [a, b] = limiterPair({ perAccount: { points: 2, durationSeconds: 5, blockSeconds: 900 } });
+    await fail(a, 'ada', '192.0.2.1');
+    await fail(a, 'ada', '192.0.2.1');
+    const verdict = await b.check({ account: 'ada', address: '192.0.2.1' });
+    expect(verdict.ok).toBe(false);
+    expect(!verdict.ok && verdict.retryAfterSeconds).toBeGreaterThan(890);
+  });
+
+  it('the per-address limit is shared and independent of accounts', async () => {
+    const [a, b] = limiterPair({ perAddress: { points: 4, durationSeconds: 60 } });
+    for (let index = 0; index < 4; index++) {
+      expect(await fail(index % 2 ? a : b, `user${index}@example.com`, '2001:db8:5:6::1')).toBe(true);
+    }
+    expect(await a.check({ account: 'victim@example.com', address: '2001:db8:5:6::ffff' })).toMatchObject({
+      ok: false,
+      limit: 'address',
+    });
+    expect((await b.check({ account: 'victim@example.com', address: '198.51.100.2' })).ok).toBe(true);
+  });
+
+  it('counts atomically: a parallel burst over two instances gets exactly `points` attempts', async () => {
+    const [a, b] = limiterPair({ perAccount: { points: 5, durationSeconds: 60 } });
+    const verdicts = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => (index % 2 ? a : b).check({ account: 'ada', address: '192.0.2.1' })),
+    );
+    expect(verdicts.filter((verdict) => verdict.ok)).toHaveLength(5);
+  });
+
+  it('stores no email address or IP in clear', async () => {
+    const [a] = limiterPair({});
+    await fail(a, 'grace.hopper@example.com', '203.0.113.77');
+    const keys = await client().keys(`${prefix}:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      expect(key).not.toMatch(/grace|hopper|example\.com|203\.0\.113/);
+      expect(key.slice(prefix.length)).toMatch(/^:\d+:(account|address):[\w-]{43}$/);
+    }
+  });
+});

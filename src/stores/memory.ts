@@ -1,0 +1,170 @@
+/**
+ * An in-process session store for tests and single-process development: bounded by an LRU
+ * limit and by each session's expiry, so it never grows without bound. Values are kept as JSON
+ * text, so no request ever shares an object with another. Sessions vanish on restart and are
+ * not shared between processes: use `sqliteStore` or `redisStore` in production.
+ *
+ * @module
+ */
+import { configError } from '../core/errors.ts';
+import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
+import type { Clock } from '../core/runtime.ts';
+import {
+  applyPatch,
+  infoOf,
+  parseJsonObject,
+  type SessionStore,
+  type StoredSession,
+  type StoredSessionInfo,
+} from '../core/store.ts';
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /** At most this many sessions; the least recently used is evicted beyond it. Default 10 000. */
+  maxEntries?: number;
+  /** Clock in milliseconds, for expiry (default `Date.now`). */
+  now?: Clock;
+}
+
+interface Entry {
+  /** The session with data and flash kept as JSON text. */
+  readonly session: Omit<StoredSession, 'data' | 'flash'>;
+  readonly data: string;
+  readonly flash: string;
+}
+
+/** The store returned by {@link memoryStore}: a {@link SessionStore} with a size. */
+export interface MemoryStore extends SessionStore {
+  /** Number of entries currently held (expired ones included until touched or swept). */
+  readonly size: number;
+  /** Drops expired entries now. */
+  sweep(nowSeconds?: number): Promise<number>;
+  /** The raw contents as JSON text (for debugging and tests): exactly what the store holds. */
+  dump(): string;
+}
+
+/**
+ * Creates an in-memory session store (LRU + TTL).
+ *
+ * @example
+ * ```ts
+ * import { createSessionManager } from 'sessionkit';
+ * import { memoryStore } from 'sessionkit/stores/memory';
+ *
+ * const sessions = createSessionManager({ secrets: process.env.SESSION_SECRET!, store: memoryStore() });
+ * ```
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const where = 'memoryStore()';
+  assertOptionsObject(options, ['maxEntries', 'now'], where);
+  const maxEntries = options.maxEntries ?? 10_000;
+  assertNumberInRange(maxEntries, 1, 100_000_000, `${where}: maxEntries`);
+  if (options.now !== undefined && typeof options.now !== 'function')
+    throw configError(`${where}: "now" must be a function.`);
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, Entry>();
+  const byUser = new Map<string, Set<string>>();
+
+  const nowSeconds = (): number => Math.floor(now() / 1000);
+
+  const unindex = (id: string, userId: string | undefined): void => {
+    if (userId === undefined) return;
+    const ids = byUser.get(userId);
+    ids?.delete(id);
+    if (ids?.size === 0) byUser.delete(userId);
+  };
+  const index = (id: string, userId: string | undefined): void => {
+    if (userId === undefined) return;
+    let ids = byUser.get(userId);
+    if (ids === undefined) {
+      ids = new Set();
+      byUser.set(userId, ids);
+    }
+    ids.add(id);
+  };
+  const remove = (id: string): boolean => {
+    const entry = entries.get(id);
+    if (entry === undefined) return false;
+    entries.delete(id);
+    unindex(id, entry.session.userId);
+    return true;
+  };
+  /** The live entry, refreshed as most recently used; expired entries are dropped. */
+  const live = (id: string): Entry | undefined => {
+    const entry = entries.get(id);
+    if (entry === undefined) return undefined;
+    if (entry.session.expiresAt <= nowSeconds()) {
+      remove(id);
+      return undefined;
+    }
+    entries.delete(id);
+    entries.set(id, entry);
+    return entry;
+  };
+  const put = (session: StoredSession): void => {
+    const { data, flash, ...rest } = session;
+    remove(session.id);
+    entries.set(session.id, { session: rest, data: JSON.stringify(data), flash: JSON.stringify(flash) });
+    index(session.id, session.userId);
+    while (entries.size > maxEntries) {
+      const oldest = entries.keys().next().value as string;
+      remove(oldest);
+    }
+  };
+  const materialize = (entry: Entry): StoredSession => ({
+    ...entry.session,
+    data: parseJsonObject(entry.data),
+    flash: parseJsonObject(entry.flash),
+  });
+
+  return {
+    name: 'memory',
+    capabilities: { atomicPatch: true, userIndex: true, nativeTtl: true },
+    get size() {
+      return entries.size;
+    },
+    async get(id) {
+      const entry = live(id);
+      return entry === undefined ? undefined : materialize(entry);
+    },
+    async create(session, createOptions) {
+      if (createOptions.replacing !== undefined && !remove(createOptions.replacing)) return false;
+      put(session);
+      return true;
+    },
+    async patch(id, patch) {
+      const entry = live(id);
+      if (entry === undefined) return false;
+      put(applyPatch(materialize(entry), patch));
+      return true;
+    },
+    async delete(id) {
+      return remove(id);
+    },
+    async listByUser(userId, at) {
+      const result: StoredSessionInfo[] = [];
+      for (const id of byUser.get(userId) ?? []) {
+        const entry = entries.get(id);
+        if (entry !== undefined && entry.session.expiresAt > at) result.push(infoOf(materialize(entry)));
+      }
+      return result.sort((a, b) => a.createdAt - b.createdAt);
+    },
+    async deleteByUser(userId, exceptId) {
+      const deleted: string[] = [];
+      for (const id of [...(byUser.get(userId) ?? [])]) {
+        if (id !== exceptId && remove(id)) deleted.push(id);
+      }
+      return deleted;
+    },
+    dump() {
+      return JSON.stringify([...entries.values()]);
+    },
+    async sweep(at = nowSeconds()) {
+      let count = 0;
+      for (const [id, entry] of entries) {
+        if (entry.session.expiresAt <= at && remove(id)) count++;
+      }
+      return count;
+    },
+  };
+}

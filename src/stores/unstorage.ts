@@ -1,0 +1,238 @@
+/**
+ * A bridge to any unstorage driver (Cloudflare KV, Vercel KV, Netlify Blobs, fs, memory, ...).
+ *
+ * A plain key-value driver cannot give what the other stores give, and this store says so in
+ * its `capabilities` (all false):
+ * - **No atomic patch.** A patch reads the whole session, changes the keys, writes it back.
+ *   Inside one store instance these read-modify-writes are serialised per session, so the
+ *   requests one process handles never lose each other's keys; between instances (several
+ *   servers, several isolates) the last writer of the session wins and may drop a key another
+ *   instance wrote at the same moment.
+ * - **No exact user index.** A user's session ids are one more item, read-modify-written the
+ *   same way: a sign-in racing a "sign out everywhere" on another instance can be missed.
+ *   Revoking one session by id is exact (the session item is deleted).
+ * - **TTL only where the driver has one.** Items are written with `{ ttl }` (honoured by the
+ *   redis, Cloudflare KV, Vercel KV and Upstash drivers); expired sessions are always refused by
+ *   the manager, and `sweep()` (also run every `sweepEveryWrites` creations when the driver can
+ *   list keys) deletes them for drivers without TTL, by listing keys: O(sessions).
+ * - **Eventual consistency** of the driver applies (Cloudflare KV: a revocation can take up to
+ *   60 s to reach other locations).
+ *
+ * Values are written as text with a `sk1:` prefix so unstorage's JSON auto-parsing never
+ * touches them (it would drop a `__proto__` data key).
+ *
+ * @module
+ */
+import { configError } from '../core/errors.ts';
+import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
+import type { Clock } from '../core/runtime.ts';
+import { applyPatch, infoOf, type SessionStore, type StoredSession, type StoredSessionInfo } from '../core/store.ts';
+
+/** The part of an unstorage `Storage` the store uses. */
+export interface UnstorageLike {
+  getItem(key: string): Promise<unknown>;
+  setItem(key: string, value: string, options?: { ttl?: number }): Promise<void>;
+  removeItem(key: string): Promise<void>;
+  getKeys?(base?: string): Promise<string[]>;
+}
+
+/** Options of {@link unstorageStore}. */
+export interface UnstorageStoreOptions {
+  /** An unstorage `Storage` (`createStorage({ driver })`). */
+  storage: UnstorageLike;
+  /** Key prefix inside the storage. Default `sessionkit:`. */
+  base?: string;
+  /** Sweep expired sessions after this many creations (drivers that can list keys). Default 500. */
+  sweepEveryWrites?: number;
+  /** Clock in milliseconds (default `Date.now`). */
+  now?: Clock;
+}
+
+/** The store returned by {@link unstorageStore}. */
+export interface UnstorageStore extends SessionStore {
+  /** Deletes expired sessions by listing keys (O(sessions)); returns how many. */
+  sweep(nowSeconds?: number): Promise<number>;
+}
+
+const marker = 'sk1:';
+
+function encode(value: unknown): string {
+  return marker + JSON.stringify(value);
+}
+
+function decode<T>(raw: unknown): T | undefined {
+  if (typeof raw !== 'string' || !raw.startsWith(marker)) return undefined;
+  return JSON.parse(raw.slice(marker.length)) as T;
+}
+
+/**
+ * Creates a session store over an unstorage `Storage`. Read the module notes for what a plain
+ * key-value driver cannot guarantee.
+ *
+ * @example
+ * ```ts
+ * import { createStorage } from 'unstorage';
+ * import cloudflareKVBindingDriver from 'unstorage/drivers/cloudflare-kv-binding';
+ * import { unstorageStore } from 'sessionkit/stores/unstorage';
+ *
+ * const storage = createStorage({ driver: cloudflareKVBindingDriver({ binding: 'SESSIONS' }) });
+ * const sessions = createSessionManager({ secrets: env.SESSION_SECRET, store: unstorageStore({ storage }) });
+ * ```
+ */
+export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
+  const where = 'unstorageStore()';
+  assertOptionsObject(options, ['storage', 'base', 'sweepEveryWrites', 'now'], where);
+  const storage = options?.storage;
+  if (typeof storage?.getItem !== 'function' || typeof storage.setItem !== 'function') {
+    throw configError(
+      `${where}: "storage" must be an unstorage Storage.`,
+      'Pass `storage: createStorage({ driver })`.',
+    );
+  }
+  const base = options.base ?? 'sessionkit:';
+  const sweepEveryWrites = options.sweepEveryWrites ?? 500;
+  assertNumberInRange(sweepEveryWrites, 1, 1_000_000, `${where}: sweepEveryWrites`);
+  const now = options.now ?? Date.now;
+  const sessionKey = (id: string): string => `${base}s:${id}`;
+  const userKey = (userId: string): string => `${base}u:${encodeURIComponent(userId)}`;
+  const nowSeconds = (): number => Math.floor(now() / 1000);
+  const locks = new Map<string, Promise<unknown>>();
+  let createsSinceSweep = 0;
+
+  /** Serialises read-modify-writes of one key inside this instance. */
+  const locked = <T>(key: string, run: () => Promise<T>): Promise<T> => {
+    const previous = locks.get(key) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    const settled = next.then(
+      () => {},
+      () => {},
+    );
+    locks.set(key, settled);
+    void settled.then(() => {
+      if (locks.get(key) === settled) locks.delete(key);
+    });
+    return next;
+  };
+
+  const read = async (id: string): Promise<StoredSession | undefined> => {
+    const session = decode<StoredSession>(await storage.getItem(sessionKey(id)));
+    return session === undefined || session.expiresAt <= nowSeconds() ? undefined : session;
+  };
+  const write = (session: StoredSession): Promise<void> =>
+    storage.setItem(sessionKey(session.id), encode(session), { ttl: Math.max(1, session.expiresAt - nowSeconds()) });
+  const readIndex = async (userId: string): Promise<Record<string, number>> =>
+    decode<Record<string, number>>(await storage.getItem(userKey(userId))) ?? {};
+  const updateIndex = (userId: string, change: (index: Record<string, number>) => void): Promise<void> =>
+    locked(userKey(userId), async () => {
+      const index = await readIndex(userId);
+      change(index);
+      const current = nowSeconds();
+      let newest = 0;
+      for (const id of Object.keys(index)) {
+        if ((index[id] as number) <= current) delete index[id];
+        else newest = Math.max(newest, index[id] as number);
+      }
+      if (newest === 0) await storage.removeItem(userKey(userId));
+      else await storage.setItem(userKey(userId), encode(index), { ttl: newest - current });
+    });
+  const sweep = async (at: number): Promise<number> => {
+    if (typeof storage.getKeys !== 'function') return 0;
+    let count = 0;
+    for (const key of await storage.getKeys(`${base}s`)) {
+      const session = decode<StoredSession>(await storage.getItem(key));
+      if (session !== undefined && session.expiresAt <= at) {
+        await storage.removeItem(key);
+        count++;
+      }
+    }
+    return count;
+  };
+
+  return {
+    name: 'unstorage',
+    capabilities: { atomicPatch: false, userIndex: false, nativeTtl: false },
+    get: read,
+    async create(session, createOptions) {
+      const { replacing } = createOptions;
+      if (replacing !== undefined) {
+        const removed = await locked(sessionKey(replacing), async () => {
+          if ((await storage.getItem(sessionKey(replacing))) === null) return false;
+          await storage.removeItem(sessionKey(replacing));
+          return true;
+        });
+        if (!removed) return false;
+      }
+      if (session.userId !== undefined) {
+        await updateIndex(session.userId, (index) => {
+          index[session.id] = createOptions.deadline;
+        });
+      }
+      await locked(sessionKey(session.id), () => write(session));
+      if (++createsSinceSweep >= sweepEveryWrites) {
+        createsSinceSweep = 0;
+        sweep(nowSeconds()).catch(() => {});
+      }
+      return true;
+    },
+    patch(id, patch) {
+      return locked(sessionKey(id), async () => {
+        const current = await read(id);
+        if (current === undefined) return false;
+        if (patch.userId != null) {
+          await updateIndex(patch.userId, (index) => {
+            index[id] = patch.deadline ?? patch.expiresAt;
+          });
+        }
+        await write(applyPatch(current, patch));
+        if (patch.userId !== undefined && patch.previousUserId !== undefined) {
+          await updateIndex(patch.previousUserId, (index) => {
+            delete index[id];
+          });
+        }
+        return true;
+      });
+    },
+    delete(id) {
+      return locked(sessionKey(id), async () => {
+        const existed = (await storage.getItem(sessionKey(id))) !== null;
+        await storage.removeItem(sessionKey(id));
+        return existed;
+      });
+    },
+    async listByUser(userId, at) {
+      const ids = Object.keys(await readIndex(userId));
+      const sessions = await Promise.all(ids.map(read));
+      const result: StoredSessionInfo[] = [];
+      const stale: string[] = [];
+      sessions.forEach((session, index) => {
+        if (session?.userId === userId && session.expiresAt > at) result.push(infoOf(session));
+        else if (session?.userId !== userId) stale.push(ids[index] as string);
+      });
+      if (stale.length > 0) {
+        await updateIndex(userId, (index) => {
+          for (const id of stale) delete index[id];
+        });
+      }
+      return result.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    },
+    async deleteByUser(userId, exceptId) {
+      const ids = Object.keys(await readIndex(userId)).filter((id) => id !== exceptId);
+      const deleted: string[] = [];
+      await Promise.all(
+        ids.map((id) =>
+          locked(sessionKey(id), async () => {
+            const session = decode<StoredSession>(await storage.getItem(sessionKey(id)));
+            if (session?.userId !== userId) return;
+            await storage.removeItem(sessionKey(id));
+            deleted.push(id);
+          }),
+        ),
+      );
+      await updateIndex(userId, (index) => {
+        for (const id of ids) delete index[id];
+      });
+      return deleted;
+    },
+    sweep: (at = nowSeconds()) => sweep(at),
+  };
+}

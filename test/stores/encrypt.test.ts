@@ -1,0 +1,89 @@
+import { DatabaseSync } from 'node:sqlite';
+import { describe, expect, it } from 'vitest';
+import { createKeyRing } from '../../src/core/keyring.ts';
+import { createSessionManager } from '../../src/core/manager.ts';
+import { encryptStore } from '../../src/stores/encrypt.ts';
+import { memoryStore } from '../../src/stores/memory.ts';
+import { sqliteStore } from '../../src/stores/sqlite.ts';
+import { CookieJar, testSecrets } from '../support/fixtures.ts';
+import { describeStoreConformance } from './conformance.ts';
+
+describeStoreConformance('encryptStore(memory)', async (clock) => {
+  const inner = memoryStore({ now: clock.now });
+  return { store: encryptStore(inner, { keyRing: createKeyRing(testSecrets[0]) }), dump: async () => inner.dump() };
+});
+
+describeStoreConformance('encryptStore(sqlite)', async () => {
+  const database = new DatabaseSync(':memory:');
+  const keyRing = createKeyRing(testSecrets[0]);
+  return {
+    store: encryptStore(sqliteStore({ database }), { keyRing }),
+    dump: async () => JSON.stringify(database.prepare('SELECT * FROM sessionkit_sessions').all()),
+  };
+});
+
+describe('encryptStore', () => {
+  async function signIn(manager: ReturnType<typeof createSessionManager>) {
+    const request = new Request('https://app.test/', { headers: { 'user-agent': 'SecretBrowser/1.0' } });
+    const { session } = await manager.load(request);
+    session.set('userId', 'enc-user');
+    session.set('email', 'alice@example.test');
+    session.flash('notice', 'welcome-flash');
+    manager.describe(session, { ip: '198.51.100.77' });
+    return { jar: new CookieJar().apply(await manager.commit(session)), id: session.id };
+  }
+
+  it('the raw store holds no plaintext value, user agent or ip; reads and listings decrypt', async () => {
+    const inner = memoryStore();
+    const keyRing = createKeyRing(testSecrets[0]);
+    const manager = createSessionManager({ secrets: keyRing, store: encryptStore(inner, { keyRing }) });
+    const { jar } = await signIn(manager);
+    const raw = inner.dump();
+    for (const plain of ['alice@example.test', 'welcome-flash', 'SecretBrowser', '198.51.100.77']) {
+      expect(raw).not.toContain(plain);
+    }
+    expect(raw).toContain('enc-user'); // the user id stays readable: it is the index
+    expect((await manager.load(jar.header())).session.data).toMatchObject({ email: 'alice@example.test' });
+    expect(await manager.listSessions('enc-user')).toEqual([
+      expect.objectContaining({ userAgent: 'SecretBrowser/1.0', ip: '198.51.100.77' }),
+    ]);
+  });
+
+  it('a value moved to another key or session does not open (tampered)', async () => {
+    const inner = memoryStore();
+    const keyRing = createKeyRing(testSecrets[0]);
+    const store = encryptStore(inner, { keyRing });
+    const manager = createSessionManager({ secrets: keyRing, store });
+    const { jar, id } = await signIn(manager);
+    const row = (await inner.get(id))!;
+    await inner.patch(id, {
+      setData: { userId: row.data.email },
+      unsetData: [],
+      setFlash: {},
+      unsetFlash: [],
+      renewedAt: row.renewedAt,
+      expiresAt: row.expiresAt,
+    });
+    expect(await manager.load(jar.header())).toMatchObject({ status: 'rejected', reason: 'tampered' });
+  });
+
+  it('key rotation: a new key first still reads old values; a removed key is reported as unknown_key', async () => {
+    const inner = memoryStore();
+    const oldRing = createKeyRing(testSecrets[1]);
+    const before = createSessionManager({ secrets: oldRing, store: encryptStore(inner, { keyRing: oldRing }) });
+    const { jar } = await signIn(before);
+    const rotatedRing = createKeyRing([testSecrets[0], testSecrets[1]]);
+    const rotated = createSessionManager({
+      secrets: rotatedRing,
+      store: encryptStore(inner, { keyRing: rotatedRing }),
+    });
+    expect((await rotated.load(jar.header())).session.get('email')).toBe('alice@example.test');
+    const onlyNew = createKeyRing(testSecrets[2]);
+    const after = createSessionManager({ secrets: onlyNew, store: encryptStore(inner, { keyRing: onlyNew }) });
+    expect(await after.load(jar.header())).toMatchObject({ status: 'rejected', reason: 'unknown_key' });
+  });
+
+  it('requires a key ring', () => {
+    expect(() => encryptStore(memoryStore(), {} as never)).toThrow(/keyRing/);
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { memoryStore } from '../../src/stores/memory.ts';
+import { describeStoreConformance } from './conformance.ts';
+
+describeStoreConformance('memory', async (clock) => {
+  const store = memoryStore({ now: clock.now });
+  return {
+    store,
+    dump: async () => store.dump(),
+  };
+});
+
+describe('memoryStore', () => {
+  it('is bounded: the least recently used entry is evicted beyond maxEntries', async () => {
+    const store = memoryStore({ maxEntries: 3 });
+    const row = (id: string) => ({
+      id,
+      secretHash: 'h',
+      userId: 'u',
+      createdAt: 1,
+      renewedAt: 1,
+      expiresAt: 4_000_000_000,
+      data: {},
+      flash: {},
+    });
+    for (const id of ['a', 'b', 'c']) await store.create(row(id), { deadline: 4_000_000_000 });
+    await store.get('a'); // a becomes most recently used
+    await store.create(row('d'), { deadline: 4_000_000_000 });
+    expect(store.size).toBe(3);
+    expect(await store.get('b')).toBeUndefined();
+    expect(await store.get('a')).toBeDefined();
+    expect((await store.listByUser('u', 0)).map((info) => info.id).sort()).toEqual(['a', 'c', 'd']);
+  });
+
+  it('drops expired entries on read and on sweep', async () => {
+    let now = 1_000_000;
+    const store = memoryStore({ now: () => now });
+    const base = { secretHash: 'h', userId: undefined, createdAt: 1000, renewedAt: 1000, data: {}, flash: {} };
+    await store.create({ ...base, id: 'a', expiresAt: 1010 }, { deadline: 1010 });
+    await store.create({ ...base, id: 'b', expiresAt: 1010 }, { deadline: 1010 });
+    now = 1_010_000;
+    expect(await store.get('a')).toBeUndefined();
+    expect(store.size).toBe(1);
+    expect(await store.sweep()).toBe(1);
+    expect(store.size).toBe(0);
+  });
+
+  it('never shares objects between reads', async () => {
+    const store = memoryStore();
+    const data = { cart: { items: ['a'] } };
+    await store.create(
+      { id: 'x', secretHash: 'h', userId: undefined, createdAt: 1, renewedAt: 1, expiresAt: 4e9, data, flash: {} },
+      { deadline: 4e9 },
+    );
+    data.cart.items.push('mutated after write');
+    const first = await store.get('x');
+    (first!.data.cart as { items: string[] }).items.push('mutated after read');
+    expect((await store.get('x'))!.data).toEqual({ cart: { items: ['a'] } });
+  });
+
+  it('rejects bad options', () => {
+    expect(() => memoryStore({ maxEntries: 0 })).toThrow(/maxEntries/);
+    expect(() => memoryStore({ maxEntrys: 1 } as never)).toThrow(/Did you mean "maxEntries"/);
+  });
+});

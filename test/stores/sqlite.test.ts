@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sqliteStore } from '../../src/stores/sqlite.ts';
+import { describeStoreConformance } from './conformance.ts';
+
+const directory = mkdtempSync(join(tmpdir(), 'sessionkit-sqlite-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+describeStoreConformance('sqlite (file, two connections)', async () => {
+  const file = join(directory, 'sessions.db');
+  const store = sqliteStore({ database: file });
+  const second = sqliteStore({ database: file });
+  return {
+    store,
+    second,
+    async dump() {
+      return JSON.stringify(store.database.prepare('SELECT * FROM sessionkit_sessions').all());
+    },
+    async close() {
+      store.database.close();
+      second.database.close();
+    },
+  };
+});
+
+describe('sqliteStore', () => {
+  it('creates its table and indexes once, on a database the app passes in', () => {
+    const database = new DatabaseSync(':memory:');
+    sqliteStore({ database, table: 'app_sessions' });
+    sqliteStore({ database, table: 'app_sessions' });
+    const objects = database
+      .prepare("SELECT type, name FROM sqlite_master WHERE tbl_name = 'app_sessions' ORDER BY name")
+      .all()
+      .map((row) => `${row.type}:${row.name}`);
+    expect(objects).toEqual(['table:app_sessions', 'index:app_sessions_expires_at', 'index:app_sessions_user_id']);
+  });
+
+  it('sweeps expired rows every sweepEveryWrites creations', async () => {
+    let now = 2_000_000_000_000;
+    const database = new DatabaseSync(':memory:');
+    const store = sqliteStore({ database, sweepEveryWrites: 3, now: () => now });
+    const row = (id: string, expiresAt: number) => ({
+      id,
+      secretHash: 'h',
+      userId: undefined,
+      createdAt: 1,
+      renewedAt: 1,
+      expiresAt,
+      data: {},
+      flash: {},
+    });
+    await store.create(row('old1', 2_000_000_010), { deadline: 0 });
+    await store.create(row('old2', 2_000_000_010), { deadline: 0 });
+    now += 20_000;
+    await store.create(row('new', 2_000_000_100), { deadline: 0 });
+    const ids = database
+      .prepare('SELECT id FROM sessionkit_sessions')
+      .all()
+      .map((r) => r.id);
+    expect(ids).toEqual(['new']);
+  });
+
+  it('patches one JSON key in place, whatever characters the key holds', async () => {
+    const database = new DatabaseSync(':memory:');
+    const store = sqliteStore({ database });
+    await store.create(
+      {
+        id: 'x',
+        secretHash: 'h',
+        userId: undefined,
+        createdAt: 1,
+        renewedAt: 1,
+        expiresAt: 4e9,
+        data: { keep: 1 },
+        flash: {},
+      },
+      { deadline: 4e9 },
+    );
+    const keys = ['a"b', 'back\\slash', '', '$.x', '[0]', '\n', '😀', '__proto__'];
+    for (const key of keys) {
+      await store.patch('x', {
+        setData: { [key]: { v: key } },
+        unsetData: [],
+        setFlash: {},
+        unsetFlash: [],
+        renewedAt: 2,
+        expiresAt: 4e9,
+      });
+    }
+    const data = (await store.get('x'))!.data;
+    expect(Object.keys(data).sort()).toEqual(['keep', ...keys].sort());
+    for (const key of keys) expect(data[key]).toEqual({ v: key });
+    await store.patch('x', {
+      setData: {},
+      unsetData: keys,
+      setFlash: {},
+      unsetFlash: [],
+      renewedAt: 3,
+      expiresAt: 4e9,
+    });
+    expect((await store.get('x'))!.data).toEqual({ keep: 1 });
+  });
+
+  it('rejects bad options', () => {
+    expect(() => sqliteStore({} as never)).toThrow(/"database" is required/);
+    expect(() => sqliteStore({ database: ':memory:', table: 'x; DROP TABLE y' })).toThrow(/identifier/);
+  });
+});

@@ -1,0 +1,82 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createStorage } from 'unstorage';
+import fsDriver from 'unstorage/drivers/fs';
+import memoryDriver from 'unstorage/drivers/memory';
+import { afterAll, describe, expect, it } from 'vitest';
+import { unstorageStore } from '../../src/stores/unstorage.ts';
+import { describeStoreConformance } from './conformance.ts';
+
+const directory = mkdtempSync(join(tmpdir(), 'sessionkit-unstorage-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+function readTree(path: string): string {
+  return statSync(path).isDirectory()
+    ? readdirSync(path)
+        .map((name) => `${name}\n${readTree(join(path, name))}`)
+        .join('\n')
+    : readFileSync(path, 'utf8');
+}
+
+describeStoreConformance('unstorage (memory driver)', async (clock) => {
+  const storage = createStorage({ driver: memoryDriver() });
+  return {
+    // Two store instances over one storage: two app instances sharing one KV namespace.
+    store: unstorageStore({ storage, now: clock.now }),
+    second: unstorageStore({ storage, now: clock.now }),
+    async dump() {
+      const keys = await storage.getKeys();
+      return JSON.stringify(await Promise.all(keys.map(async (key) => [key, await storage.getItem(key)])));
+    },
+  };
+});
+
+describeStoreConformance('unstorage (fs driver)', async (clock) => {
+  const base = join(directory, 'fs');
+  return {
+    store: unstorageStore({ storage: createStorage({ driver: fsDriver({ base }) }), now: clock.now }),
+    second: unstorageStore({ storage: createStorage({ driver: fsDriver({ base }) }), now: clock.now }),
+    dump: async () => readTree(base),
+  };
+});
+
+describe('unstorageStore: documented gaps', () => {
+  it('declares that a plain key-value driver has no atomic patch, no exact user index, no native TTL', () => {
+    const store = unstorageStore({ storage: createStorage({ driver: memoryDriver() }) });
+    expect(store.capabilities).toEqual({ atomicPatch: false, userIndex: false, nativeTtl: false });
+  });
+
+  it('documented gap: concurrent patches of one session from two instances can lose a key', async () => {
+    const storage = createStorage({ driver: memoryDriver() });
+    const one = unstorageStore({ storage });
+    const two = unstorageStore({ storage });
+    const base = { secretHash: 'h', userId: undefined, createdAt: 1, renewedAt: 1, expiresAt: 4e9, flash: {} };
+    await one.create({ ...base, id: 'x', data: {} }, { deadline: 4e9 });
+    const patch = (key: string) => ({
+      setData: { [key]: true },
+      unsetData: [],
+      setFlash: {},
+      unsetFlash: [],
+      renewedAt: 2,
+      expiresAt: 4e9,
+    });
+    await Promise.all([one.patch('x', patch('a')), two.patch('x', patch('b'))]);
+    expect(Object.keys((await one.get('x'))!.data)).toEqual(['b']); // last writer wins: 'a' is lost
+    await Promise.all([one.patch('x', patch('c')), one.patch('x', patch('d'))]);
+    expect(Object.keys((await one.get('x'))!.data).sort()).toEqual(['b', 'c', 'd']); // one instance: serialised
+  });
+
+  it('keeps a __proto__ data key (values are stored as text, out of reach of JSON auto-parsing)', async () => {
+    const storage = createStorage({ driver: memoryDriver() });
+    const store = unstorageStore({ storage });
+    const data = JSON.parse('{"__proto__": {"admin": true}}') as Record<string, unknown>;
+    await store.create(
+      { id: 'p', secretHash: 'h', userId: undefined, createdAt: 1, renewedAt: 1, expiresAt: 4e9, data, flash: {} },
+      { deadline: 4e9 },
+    );
+    const loaded = (await store.get('p'))!;
+    expect(Object.hasOwn(loaded.data, '__proto__')).toBe(true);
+    expect(({} as { admin?: boolean }).admin).toBeUndefined();
+  });
+});
