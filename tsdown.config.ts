@@ -11,6 +11,7 @@ export const entries = {
   'astro/config': 'src/astro/config-entry.ts',
   'astro/middleware': 'src/astro/middleware.ts',
   'astro/middleware-post': 'src/astro/middleware-post.ts',
+  'astro/toolbar': 'src/astro/toolbar.ts',
   'stores/memory': 'src/stores/memory.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
   'stores/redis': 'src/stores/redis.ts',

@@ -128,7 +128,7 @@ export function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
   return {
     name: 'sessionkit',
     hooks: {
-      'astro:config:setup'({ config, command, updateConfig, addMiddleware, addWatchFile, logger }) {
+      'astro:config:setup'({ config, command, updateConfig, addMiddleware, addDevToolbarApp, addWatchFile, logger }) {
         const resolved = resolveIntegrationOptions(options, config.base);
         const configFile = findConfigFile(config.root, options.configFile);
         if (configFile === undefined) {
@@ -164,6 +164,14 @@ export function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
         }
         addMiddleware({ order: 'pre', entrypoint: 'sessionkit/astro/middleware' });
         addMiddleware({ order: 'post', entrypoint: 'sessionkit/astro/middleware-post' });
+        if (command === 'dev' && options.devToolbar !== false) {
+          addDevToolbarApp({
+            id: 'sessionkit',
+            name: 'sessionkit',
+            icon: 'lock',
+            entrypoint: 'sessionkit/astro/toolbar',
+          });
+        }
       },
       'astro:config:done'({ injectTypes }) {
         injectTypes({ filename: 'locals.d.ts', content: localsTypes });

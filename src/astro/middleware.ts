@@ -15,6 +15,7 @@ import type { GuardDecision } from '../guard/decide.ts';
 import { safeRedirect, withReturnTo } from '../guard/redirect.ts';
 import type { RequestSessionState } from '../server/context.ts';
 import { decideRequest, guardedRoutes, type RequestGuardInfo, requestGuardInfo } from './guarding.ts';
+import { inspectPath, inspectSession, summarizeExplanation } from './inspect.ts';
 import { denialResponse, mutable, prefersJson, unavailableResponse } from './responses.ts';
 import { getRuntime, type SessionkitRuntime } from './runtime.ts';
 
@@ -91,9 +92,22 @@ function errorDecision(
   return { action: 'deny', status, reason: status === 401 ? 'unauthenticated' : 'forbidden', body, rule: undefined };
 }
 
-/** The `pre` middleware. */
-export const onRequest: MiddlewareHandler = async (context, next: MiddlewareNext) => {
-  if (context.isPrerendered) return next();
+/** Dev toolbar data: the redacted session and the guard's explanation for `?path=`. */
+async function inspect(runtime: SessionkitRuntime, context: APIContext, session: Session<Record<string, unknown>>) {
+  const path = context.url.searchParams.get('path') ?? '/';
+  const explanation = await runtime.guard.explain({ session: session.data, path, method: 'GET', accept: 'text/html' });
+  const body = { session: inspectSession(session), guard: summarizeExplanation(explanation) };
+  return new Response(JSON.stringify(body), {
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
+/**
+ * The whole per-request flow: load, CSRF, guard, run the chain in the session context, commit.
+ * Runs in the `pre` middleware, or in the `post` one in bridge mode (the app's own middleware
+ * must fill `context.session`'s `__session__` first).
+ */
+export async function handleRequest(context: APIContext, next: MiddlewareNext): Promise<Response> {
   const runtime = getRuntime();
   const existing = (context.locals as { sessionkit?: RequestSessionState }).sessionkit;
   if (existing !== undefined) {
@@ -136,6 +150,8 @@ export const onRequest: MiddlewareHandler = async (context, next: MiddlewareNext
     if (!verdict.ok) return csrfFailureResponse(verdict);
   }
 
+  if (runtime.dev && context.url.pathname === inspectPath) return inspect(runtime, context, loaded.session);
+
   const info: RequestGuardInfo = requestGuardInfo(context);
   const decision = await decideRequest(runtime, context, info);
   if (decision.action !== 'allow') {
@@ -171,4 +187,10 @@ export const onRequest: MiddlewareHandler = async (context, next: MiddlewareNext
     response.headers.set('cache-control', 'private, no-store');
   response.headers.append('vary', 'Cookie');
   return response;
+}
+
+/** The `pre` middleware. */
+export const onRequest: MiddlewareHandler = (context, next) => {
+  if (context.isPrerendered || getRuntime().bridge !== undefined) return next();
+  return handleRequest(context, next);
 };

@@ -32,6 +32,8 @@ export interface SessionkitRuntime {
   readonly bridge: 'astro-session' | undefined;
   readonly logger: Logger;
   readonly hasStore: boolean;
+  /** True under `astro dev`. */
+  readonly dev: boolean;
   /** Paths answered with JSON instead of pages. */
   readonly apiPrefixes: readonly string[];
   /** Reports a guard denial (event + debug log), without session data. */
@@ -124,6 +126,7 @@ function build(): SessionkitRuntime {
     manager,
     guard,
     apiPrefixes: options.apiPrefixes ?? ['/api/'],
+    dev: astro.dev,
     emitDenial(decision, context) {
       const sessionId = (context.locals as { sessionkit?: { session: { id: string } } }).sessionkit?.session.id;
       reporter.emit({

@@ -204,6 +204,29 @@ function describeApp(mode: 'production' | 'dev', start: () => Promise<FixtureSer
       expect(response.headers.getSetCookie().some((line) => line.startsWith('__Host-session='))).toBe(true);
     });
 
+    it(
+      mode === 'dev'
+        ? 'serves redacted session and guard data to the dev toolbar'
+        : 'serves no inspection endpoint in production',
+      async () => {
+        const browser = new Browser(server.url);
+        await signIn(browser, 'user@example.com');
+        const response = await browser.fetch('/_sessionkit/inspect?path=/admin/5');
+        if (mode === 'production') {
+          expect(response.status).toBe(404);
+          return;
+        }
+        const body = await response.json();
+        expect(body.session.data).toMatchObject({ userId: 'u_user', role: 'user', email: 'string(16)' });
+        expect(JSON.stringify(body)).not.toContain('user@example.com');
+        expect(body.guard.decision).toBe('deny 403');
+        expect(body.guard.sources[0].matched).toEqual(['/admin/**']);
+        expect(body.guard.checks).toEqual([{ pattern: '/admin/**', outcome: 'fail' }]);
+        const toolbar = await (await browser.fetch('/@id/astro:toolbar:internal')).text();
+        expect(toolbar).toContain('"id":"sessionkit"');
+      },
+    );
+
     it('public pages work signed out and set no cookie', async () => {
       const response = await new Browser(server.url).fetch('/blog/hello');
       expect(response.status).toBe(200);

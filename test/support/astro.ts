@@ -73,7 +73,8 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return env;
 }
 
-function startProcess(
+/** Starts a server process and waits until it answers at `url`. */
+export function startServerProcess(
   args: string[],
   cwd: string,
   env: Record<string, string>,
@@ -112,7 +113,7 @@ function startProcess(
 export async function serveBuiltFixture(name: string, env: Record<string, string> = {}): Promise<FixtureServer> {
   const port = await freePort();
   const root = `${fixturesRoot}${name}`;
-  return startProcess(
+  return startServerProcess(
     [`${root}/dist/server/entry.mjs`],
     root,
     { HOST: '127.0.0.1', PORT: String(port), ...env },
@@ -126,7 +127,7 @@ export async function serveDevFixture(name: string, env: Record<string, string> 
   linkPackageIntoFixtures();
   const port = await freePort();
   const root = `${fixturesRoot}${name}`;
-  return startProcess(
+  return startServerProcess(
     [astroBin, 'dev', '--root', root, '--port', String(port), '--host', '127.0.0.1'],
     root,
     env,

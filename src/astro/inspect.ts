@@ -1,0 +1,64 @@
+/**
+ * Dev-only inspection data for the dev toolbar: the current session with its values redacted,
+ * its timing, and the guard's explanation for a path. Served by the middleware at
+ * {@link inspectPath} under `astro dev` only.
+ *
+ * @module
+ */
+import type { Session } from '../core/session.ts';
+import type { GuardExplanation } from '../guard/decide.ts';
+import type { AstroGuardContext } from './config.ts';
+
+/** The dev-only endpoint the toolbar app calls. */
+export const inspectPath = '/_sessionkit/inspect';
+
+/** Session fields the guard reads: shown as they are, because debugging access needs them. */
+const visibleKeys = new Set(['userId', 'role', 'roles', 'permissions']);
+
+/** A value's shape without its content: `string(17)`, `number`, `array(3)`, `object(4 keys)`. */
+export function redact(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `array(${value.length})`;
+  if (typeof value === 'string') return `string(${value.length})`;
+  if (typeof value === 'object') return `object(${Object.keys(value).length} keys)`;
+  return typeof value;
+}
+
+/** The session as the toolbar shows it. */
+export interface InspectedSession {
+  readonly id: string;
+  readonly isNew: boolean;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** Redacts a session for display: ids shortened, values other than identity and access replaced by their shape. */
+export function inspectSession(session: Session<Record<string, unknown>>): InspectedSession {
+  const data: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(session.data)) data[key] = visibleKeys.has(key) ? value : redact(value);
+  return {
+    id: `${session.id.slice(0, 6)}…`,
+    isNew: session.isNew,
+    createdAt: session.createdAt,
+    expiresAt: session.expiresAt,
+    data,
+  };
+}
+
+/** The guard explanation as the toolbar shows it (patterns and outcomes only). */
+export function summarizeExplanation(explanation: GuardExplanation<Record<string, unknown>, AstroGuardContext>) {
+  const { decision } = explanation;
+  return {
+    decision: decision.action === 'allow' ? 'allow' : `${decision.action} ${decision.status}`,
+    kind: explanation.kind,
+    authenticated: explanation.authenticated,
+    sources: explanation.sources.map((source) => ({
+      source: source.source,
+      path: source.normalized.ok ? source.normalized.path : `unreadable (${source.normalized.reason})`,
+      matched: source.matched.map((rule) => rule.pattern),
+      exception: source.exception?.pattern,
+    })),
+    checks: explanation.checks.map((check) => ({ pattern: check.rule.pattern, outcome: check.outcome })),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The dev toolbar app (`astro dev` only): shows the current session with redacted values, when
+ * it expires, and which guard rules matched the current page and why.
+ *
+ * @module
+ */
+import { defineToolbarApp } from 'astro/toolbar';
+
+const endpoint = '/_sessionkit/inspect';
+
+interface Inspection {
+  session: { id: string; isNew: boolean; createdAt: number; expiresAt: number; data: Record<string, unknown> };
+  guard: {
+    decision: string;
+    kind: string;
+    authenticated: boolean;
+    sources: { source: string; path: string; matched: string[]; exception?: string }[];
+    checks: { pattern: string; outcome: string }[];
+  };
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function table(rows: [string, string][]): HTMLTableElement {
+  const body = element('table');
+  for (const [key, value] of rows) {
+    const row = body.insertRow();
+    row.insertCell().textContent = key;
+    row.insertCell().textContent = value;
+  }
+  return body;
+}
+
+function render(target: HTMLElement, inspection: Inspection): void {
+  const { session, guard } = inspection;
+  const remaining = Math.max(0, session.expiresAt - Math.floor(Date.now() / 1000));
+  target.replaceChildren(
+    element('h2', 'Session'),
+    table([
+      ['id', session.id],
+      ['state', session.isNew ? 'new (not saved yet)' : 'loaded'],
+      ['expires', `${new Date(session.expiresAt * 1000).toLocaleString()} (in ${Math.round(remaining / 60)} min)`],
+      ...Object.entries(session.data).map(([key, value]): [string, string] => [key, JSON.stringify(value)]),
+    ]),
+    element('h2', `Guard: ${guard.decision}`),
+    table([
+      ['request kind', guard.kind],
+      ['signed in', String(guard.authenticated)],
+      ...guard.sources.map((source): [string, string] => [
+        `${source.source} ${source.path}`,
+        source.matched.length === 0
+          ? 'no rule'
+          : `${source.matched.join(', ')}${source.exception ? ` (public: ${source.exception})` : ''}`,
+      ]),
+      ...guard.checks.map((check): [string, string] => [`rule ${check.pattern}`, check.outcome]),
+    ]),
+  );
+}
+
+/** The toolbar app definition. */
+export default defineToolbarApp({
+  init(canvas, app) {
+    const panel = document.createElement('astro-dev-toolbar-window');
+    const content = element('div');
+    content.style.cssText = 'font: 13px/1.5 system-ui, sans-serif; overflow: auto; max-height: 60vh';
+    panel.append(content);
+    canvas.append(panel);
+    const refresh = async () => {
+      content.textContent = 'Loading…';
+      try {
+        const response = await fetch(`${endpoint}?path=${encodeURIComponent(location.pathname)}`, {
+          credentials: 'same-origin',
+        });
+        render(content, (await response.json()) as Inspection);
+      } catch (error) {
+        content.textContent = `sessionkit: could not inspect this page (${String(error)})`;
+      }
+    };
+    app.onToggled(({ state }) => {
+      if (state) void refresh();
+    });
+  },
+});
