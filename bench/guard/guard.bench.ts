@@ -152,6 +152,8 @@ const format = (ns: number | undefined) => {
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(1)} ms`;
   return ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`;
 };
+const ratioOf = (ours: number | undefined, theirs: number | undefined) =>
+  ours && theirs ? `${(theirs / ours).toFixed(theirs / ours < 10 ? 1 : 0)}x` : 'n/a';
 const lines = ['| path | rules | sessionkit | astro-sessionkit 0.1.33 | picomatch 4 | astro-sessionkit / sessionkit |'];
 lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
 for (const scenario of ['miss', 'hit'] as const) {
@@ -159,7 +161,7 @@ for (const scenario of ['miss', 'hit'] as const) {
     const ours = medians.get(`sessionkit decide (${size} rules, ${scenario})`);
     const theirs = medians.get(`astro-sessionkit find (${size} rules, ${scenario})`);
     const pico = medians.get(`picomatch find (${size} rules, ${scenario})`);
-    const ratio = ours && theirs ? `${(theirs / ours).toFixed(0)}x` : 'n/a';
+    const ratio = ratioOf(ours, theirs);
     lines.push(`| ${scenario} | ${size} | ${format(ours)} | ${format(theirs)} | ${format(pico)} | ${ratio} |`);
   }
 }
@@ -171,7 +173,7 @@ for (const [label, suffix] of [
   const theirs = medians.get(`astro-sessionkit find (${suffix})`);
   const pico = medians.get(`picomatch find (${suffix})`);
   const rules = suffix.endsWith('1000 rules') ? '1000' : `1 (\`${wildcardRule}\`)`;
-  const ratio = ours && theirs ? `${(theirs / ours).toFixed(0)}x` : 'n/a';
+  const ratio = ratioOf(ours, theirs);
   lines.push(`| ${label} | ${rules} | ${format(ours)} | ${format(theirs)} | ${format(pico)} | ${ratio} |`);
 }
 process.stdout.write(`\n${lines.join('\n')}\n`);

@@ -23,6 +23,7 @@
  * - `ERR_CSRF`: the request failed CSRF verification (HTTP 403).
  * - `ERR_NO_CONTEXT`: a request-scoped helper was called outside a request.
  * - `ERR_RATE_LIMITED`: too many attempts (HTTP 429).
+ * - `ERR_BAD_REQUEST`: the request path cannot be interpreted safely (HTTP 400; guard deny bodies).
  */
 export type SessionKitErrorCode =
   | 'ERR_CONFIG_INVALID'
@@ -36,7 +37,8 @@ export type SessionKitErrorCode =
   | 'ERR_FORBIDDEN'
   | 'ERR_CSRF'
   | 'ERR_NO_CONTEXT'
-  | 'ERR_RATE_LIMITED';
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_BAD_REQUEST';
 
 const httpStatusByCode: Partial<Record<SessionKitErrorCode, number>> = {
   ERR_STORE_UNAVAILABLE: 503,
@@ -44,6 +46,7 @@ const httpStatusByCode: Partial<Record<SessionKitErrorCode, number>> = {
   ERR_FORBIDDEN: 403,
   ERR_CSRF: 403,
   ERR_RATE_LIMITED: 429,
+  ERR_BAD_REQUEST: 400,
 };
 
 /** Options of the {@link SessionKitError} constructor. */

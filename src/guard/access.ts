@@ -14,6 +14,11 @@ import type { AccessHooks } from './rules.ts';
 /**
  * The longest `roles` / `permissions` array considered. A longer one grants nothing (deny), so
  * that a bloated session cannot make every check scan an unbounded list.
+ *
+ * @example
+ * ```ts
+ * sessionHasRole({ userId: 'u', roles: new Array(MAX_ACCESS_ENTRIES + 1).fill('admin') }, 'admin'); // false
+ * ```
  */
 export const MAX_ACCESS_ENTRIES = 1000;
 

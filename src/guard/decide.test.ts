@@ -4,12 +4,15 @@ import { isSessionKitError } from '../core/errors.ts';
 import {
   createGuard,
   type DecideInput,
+  type Guard,
   type GuardDecision,
   type GuardOptions,
   type GuardRule,
   type GuardSession,
   requestInput,
 } from './index.ts';
+import { patternMatchesSlow } from './matcher.ts';
+import { type ParsedPattern, parsePattern } from './rules.ts';
 
 function expectConfigError(run: () => unknown, text?: string, hint?: string): void {
   let thrown: unknown;
@@ -409,6 +412,8 @@ describe('decide: hostile paths stay protected under /admin/**', () => {
     '/admin;x',
     '/admin;jsessionid=abc/users',
     '/admin%3Bx',
+    '/admin\u037ex',
+    '/admin%CD%BEx',
     '/admin%00',
     '/admin\u0000',
     '/%00/admin',
@@ -798,6 +803,99 @@ describe('decide: precedence', () => {
     // A method-only exception (CORS preflights) is narrower than the rule covering every method.
     expect(decideSync(guard, { session: null, path: '/api/x', method: 'OPTIONS' }).action).toBe('allow');
     expect(decideSync(guard, { session: null, path: '/api/x', method: 'GET' })).toMatchObject({ status: 401 });
+  });
+});
+
+describe('precedence model against a reference implementation', () => {
+  /** Exhaustive path-set inclusion, independent of the guard's own inclusion test. */
+  function coversByEnumeration(outer: ParsedPattern, inner: ParsedPattern): boolean {
+    const alphabet = [
+      ...new Set([...outer.tokens, ...inner.tokens].filter((token): token is string => token !== null)),
+      'fresh',
+    ];
+    const maxLength = Math.max(outer.tokens.length, inner.tokens.length) + 2;
+    const path: string[] = [];
+    const visit = (): boolean => {
+      if (patternMatchesSlow(inner, path) && !patternMatchesSlow(outer, path)) return false;
+      if (path.length === maxLength) return true;
+      for (const segment of alphabet) {
+        path.push(segment);
+        const ok = visit();
+        path.pop();
+        if (!ok) return false;
+      }
+      return true;
+    };
+    return visit();
+  }
+
+  const METHODS = ['GET', 'POST', 'DELETE'];
+  const methodSet = (rule: GuardRule) => {
+    const list = rule.methods?.map((method) => method.toUpperCase());
+    return list?.includes('GET') ? [...list, 'HEAD'] : list;
+  };
+  const subset = (inner: string[] | undefined, outer: string[] | undefined) =>
+    outer === undefined || inner?.every((method) => outer.includes(method));
+
+  /** The documented model, written the slow and obvious way. */
+  function referenceRequired(rules: readonly GuardRule[], segments: string[], method: string): GuardRule[] {
+    const parsed = rules.map((rule) => parsePattern(rule.pattern, false, 'reference'));
+    const applies = (index: number) => {
+      const methods = methodSet(rules[index] as GuardRule);
+      return patternMatchesSlow(parsed[index] as ParsedPattern, segments) && (!methods || methods.includes(method));
+    };
+    const matching = rules.map((_, index) => index).filter(applies);
+    const protecting = matching.filter((index) => !('public' in (rules[index] as GuardRule)));
+    const exceptions = matching.filter((index) => 'public' in (rules[index] as GuardRule));
+    const narrower = (p: number, q: number) => {
+      const [pp, qq] = [parsed[p] as ParsedPattern, parsed[q] as ParsedPattern];
+      const [pm, qm] = [methodSet(rules[p] as GuardRule), methodSet(rules[q] as GuardRule)];
+      const within = coversByEnumeration(qq, pp) && subset(pm, qm);
+      const same = within && coversByEnumeration(pp, qq) && subset(qm, pm);
+      return within && !same;
+    };
+    if (exceptions.some((p) => protecting.every((q) => narrower(p, q)))) return [];
+    return protecting.map((index) => rules[index] as GuardRule);
+  }
+
+  const ruleArbitrary = fc.record({
+    pattern: fc
+      .tuple(fc.array(fc.constantFrom('a', 'b', '*'), { maxLength: 3 }), fc.constantFrom('', '/*', '/**'))
+      .map(([parts, tail]) =>
+        parts.length === 0 && tail === '' ? '/' : `${parts.map((p) => `/${p}`).join('')}${tail}`,
+      ),
+    isPublic: fc.boolean(),
+    methods: fc.option(fc.subarray(METHODS, { minLength: 1 }), { nil: undefined }),
+  });
+
+  it('guard.match agrees with the model on random rule sets, paths and methods', () => {
+    fc.assert(
+      fc.property(
+        fc.array(ruleArbitrary, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 5 }),
+        fc.constantFrom(...METHODS, 'HEAD'),
+        (specs, segments, method) => {
+          const rules: GuardRule[] = specs.map((spec) =>
+            spec.isPublic
+              ? { pattern: spec.pattern, public: true, ...(spec.methods && { methods: spec.methods }) }
+              : { pattern: spec.pattern, role: 'r', ...(spec.methods && { methods: spec.methods }) },
+          );
+          let guard: Guard;
+          try {
+            guard = createGuard({ loginPath: '/login', rules: [...rules, { pattern: '/login', public: true }] });
+          } catch (error) {
+            if (isSessionKitError(error, 'ERR_CONFIG_INVALID')) return; // a contradiction: refused by design
+            throw error;
+          }
+          const match = guard.match(`/${segments.join('/')}`, method);
+          const expected = referenceRequired(guard.rules.slice(0, -1), segments, method);
+          expect(match.ok && match.required.map((rule) => guard.rules.indexOf(rule))).toEqual(
+            expected.map((rule) => guard.rules.indexOf(rule)),
+          );
+        },
+      ),
+      { numRuns: 1500 },
+    );
   });
 });
 

@@ -41,7 +41,17 @@ import {
   patternCovers,
 } from './rules.ts';
 
-/** Where a guard hook failed, as reported to {@link GuardOptions.onError}. */
+/**
+ * Where a guard hook failed, as reported to {@link GuardOptions.onError}.
+ *
+ * @example
+ * ```ts
+ * createGuard({
+ *   rules,
+ *   onError: (error, { pattern, stage }) => logger.warn({ err: error, pattern, stage }, 'guard hook failed'),
+ * });
+ * ```
+ */
 export interface GuardErrorInfo {
   /** The pattern of the rule being evaluated. */
   readonly pattern: string;
@@ -52,7 +62,18 @@ export interface GuardErrorInfo {
   readonly stage: 'session' | 'requirements' | 'allow' | 'check';
 }
 
-/** Options of {@link createGuard}. */
+/**
+ * Options of {@link createGuard}.
+ *
+ * @example
+ * ```ts
+ * const options: GuardOptions<MySession, APIContext> = {
+ *   loginPath: '/signin',
+ *   apiPrefixes: ['/api/', '/rpc/'],
+ *   rules: [{ pattern: '/admin/**', role: 'admin' }],
+ * };
+ * ```
+ */
 export interface GuardOptions<S extends object = GuardSession, C = unknown> {
   /** The rules (see {@link GuardRule}); order matters only for which failing rule is reported. */
   readonly rules: readonly GuardRule<S, C>[];
@@ -80,7 +101,15 @@ export interface GuardOptions<S extends object = GuardSession, C = unknown> {
   readonly onError?: (error: unknown, info: GuardErrorInfo) => void;
 }
 
-/** What {@link Guard.decide} needs to know about a request. */
+/**
+ * What {@link Guard.decide} needs to know about a request.
+ *
+ * @example
+ * ```ts
+ * const url = new URL(request.url);
+ * const input: DecideInput<MySession> = { session, path: url.pathname, search: url.search, method: request.method };
+ * ```
+ */
 export interface DecideInput<S extends object = GuardSession, C = unknown> {
   /** The session, or `null`/`undefined` when there is none. Unauthenticated unless `userId` is a non-empty string. */
   readonly session: S | null | undefined;
@@ -100,10 +129,24 @@ export interface DecideInput<S extends object = GuardSession, C = unknown> {
   readonly context?: C;
 }
 
-/** The stable code in a deny body. */
+/**
+ * The stable code in a deny body.
+ *
+ * @example
+ * ```ts
+ * if (decision.action === 'deny' && decision.body.error.code === 'ERR_UNAUTHENTICATED') showSignIn();
+ * ```
+ */
 export type GuardDenyCode = 'ERR_UNAUTHENTICATED' | 'ERR_FORBIDDEN' | 'ERR_BAD_REQUEST';
 
-/** The JSON body of a deny decision. */
+/**
+ * The JSON body of a deny decision.
+ *
+ * @example
+ * ```ts
+ * if (decision.action === 'deny') return Response.json(decision.body, { status: decision.status });
+ * ```
+ */
 export interface GuardDenyBody {
   readonly error: { readonly code: GuardDenyCode; readonly message: string };
 }
@@ -117,6 +160,13 @@ export interface GuardDenyBody {
  *   no session, or to the failing rule's `redirectTo` when the session lacks access.
  * - `deny`: 400 for a path that cannot be interpreted safely, 401 without a session (API
  *   requests), 403 when the session lacks access. `body` is a ready JSON body.
+ *
+ * @example
+ * ```ts
+ * const decision = await guard.decide(input);
+ * if (decision.action === 'redirect') return Response.redirect(new URL(decision.location, request.url), decision.status);
+ * if (decision.action === 'deny') return Response.json(decision.body, { status: decision.status });
+ * ```
  */
 export type GuardDecision<S extends object = GuardSession, C = unknown> =
   | { readonly action: 'allow'; readonly rule: GuardRule<S, C> | undefined }
@@ -135,7 +185,15 @@ export type GuardDecision<S extends object = GuardSession, C = unknown> =
       readonly rule: ProtectRule<S, C> | undefined;
     };
 
-/** The rules that apply to one path, see {@link Guard.match}. */
+/**
+ * The rules that apply to one path, see {@link Guard.match}.
+ *
+ * @example
+ * ```ts
+ * const match = guard.match('/admin/users');
+ * if (match.ok) console.log(match.required.map((rule) => rule.pattern));
+ * ```
+ */
 export type GuardMatch<S extends object = GuardSession, C = unknown> =
   | {
       readonly ok: true;
@@ -150,14 +208,30 @@ export type GuardMatch<S extends object = GuardSession, C = unknown> =
     }
   | { readonly ok: false; readonly reason: NormalizeFailure };
 
-/** One rule evaluation, in {@link GuardExplanation.checks}. */
+/**
+ * One rule evaluation, in {@link GuardExplanation.checks}.
+ *
+ * @example
+ * ```ts
+ * const { checks } = await guard.explain(input);
+ * for (const { rule, outcome } of checks) console.log(rule.pattern, outcome);
+ * ```
+ */
 export interface GuardCheckTrace<S extends object = GuardSession, C = unknown> {
   readonly rule: ProtectRule<S, C>;
   /** `error`: a hook threw or rejected (reported to `onError`), which denies like `fail`. */
   readonly outcome: 'pass' | 'fail' | 'error';
 }
 
-/** What one reading of the request contributed, in {@link GuardExplanation.sources}. */
+/**
+ * What one reading of the request contributed, in {@link GuardExplanation.sources}.
+ *
+ * @example
+ * ```ts
+ * const { sources } = await guard.explain({ ...input, routePattern: '/admin/[id]' });
+ * for (const source of sources) console.log(source.source, source.matched.length, source.ignoredExceptions);
+ * ```
+ */
 export interface GuardSourceTrace<S extends object = GuardSession, C = unknown> {
   /**
    * `path`: the normalised URL path; `unsplit-path`: the same path as a router that does not split
@@ -174,7 +248,15 @@ export interface GuardSourceTrace<S extends object = GuardSession, C = unknown> 
   readonly ignoredExceptions: readonly PublicRule[];
 }
 
-/** Why the guard decided what it did (for a dev toolbar or logs; contains no session data). */
+/**
+ * Why the guard decided what it did (for a dev toolbar or logs; contains no session data).
+ *
+ * @example
+ * ```ts
+ * const explanation = await guard.explain(input);
+ * toolbar.show({ decision: explanation.decision.action, kind: explanation.kind, checks: explanation.checks });
+ * ```
+ */
 export interface GuardExplanation<S extends object = GuardSession, C = unknown> {
   readonly decision: GuardDecision<S, C>;
   readonly method: string;
@@ -186,7 +268,15 @@ export interface GuardExplanation<S extends object = GuardSession, C = unknown> 
   readonly checks: readonly GuardCheckTrace<S, C>[];
 }
 
-/** A compiled guard, see {@link createGuard}. */
+/**
+ * A compiled guard, see {@link createGuard}.
+ *
+ * @example
+ * ```ts
+ * const guard: Guard<MySession> = createGuard({ rules: [{ pattern: '/admin/**', role: 'admin' }] });
+ * guard.match('/admin'); // { ok: true, path: '/admin', required: [ … ], … }
+ * ```
+ */
 export interface Guard<S extends object = GuardSession, C = unknown> {
   /** The validated rules, frozen copies in the order given. */
   readonly rules: readonly GuardRule<S, C>[];
@@ -740,7 +830,7 @@ export function createGuard<S extends object = GuardSession, C = unknown>(option
     }
 
     const first = compiled[required[0] as number] as CompiledRule<S, C>;
-    const api = isApi(method, input, normalized.segments);
+    const segments = normalized.segments;
     let authenticated: boolean;
     try {
       authenticated = isAuthenticated(input.session);
@@ -751,7 +841,9 @@ export function createGuard<S extends object = GuardSession, C = unknown>(option
     if (trace) trace.authenticated = authenticated;
     if (!authenticated) {
       const rule = first.rule as ProtectRule<S, C>;
-      if (api) return { action: 'deny', status: 401, reason: 'unauthenticated', body: BODY_UNAUTHENTICATED, rule };
+      if (isApi(method, input, segments)) {
+        return { action: 'deny', status: 401, reason: 'unauthenticated', body: BODY_UNAUTHENTICATED, rule };
+      }
       return { action: 'redirect', status: 303, location: returnLocation(input), reason: 'unauthenticated', rule };
     }
 
@@ -759,7 +851,7 @@ export function createGuard<S extends object = GuardSession, C = unknown>(option
     return mapMaybe(evaluate(required, 0, session, input.context as C, trace), (failed) => {
       if (failed === -1) return { action: 'allow', rule: first.rule };
       const rule = ruleAt(required[failed] as number) as ProtectRule<S, C>;
-      if (!api && rule.redirectTo !== undefined) {
+      if (rule.redirectTo !== undefined && !isApi(method, input, segments)) {
         return {
           action: 'redirect',
           status: 303,

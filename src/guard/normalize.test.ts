@@ -39,6 +39,9 @@ describe('normalizePath', () => {
     ['/100%25', '/100%25', ['100%']],
     ['/a%20b', '/a b', ['a b']],
     ['/STRASSE/stra\u00dfe/STRA\u1e9eE', '/strasse/strasse/strasse', ['strasse', 'strasse', 'strasse']],
+    // U+037E GREEK QUESTION MARK is canonically `;`: after NFC it starts matrix parameters too.
+    ['/admin\u037ex/users', '/admin/users', ['admin', 'users']],
+    ['/admin%CD%BEx', '/admin', ['admin']],
   ])('%s -> %s', (raw, path, segments) => {
     const result = normalizePath(raw);
     expect(result).toMatchObject({ ok: true, path, segments });
@@ -184,6 +187,8 @@ describe('properties', () => {
     '\ud800',
     '\u212a',
     '\uff0e',
+    '\u037e',
+    '\u1fef',
   );
   const hostilePath = fc.oneof(
     fc.string({ unit: pathChars, maxLength: 40 }).map((text) => `/${text}`),

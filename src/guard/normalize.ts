@@ -14,7 +14,15 @@
 import { configError } from '../core/errors.ts';
 import { assertNumberInRange, assertOptionsObject, describeValue } from '../core/options.ts';
 
-/** Why {@link normalizePath} refused a path. */
+/**
+ * Why {@link normalizePath} refused a path.
+ *
+ * @example
+ * ```ts
+ * const result = normalizePath('/%2561dmin');
+ * if (!result.ok && result.reason === 'double-encoding') metrics.increment('guard.double_encoding');
+ * ```
+ */
 export type NormalizeFailure =
   /** The input was not a string. */
   | 'not-a-string'
@@ -35,7 +43,16 @@ export type NormalizeFailure =
   /** The path is not under the configured `base`. */
   | 'outside-base';
 
-/** The result of {@link normalizePath}: a discriminated union, never an exception. */
+/**
+ * The result of {@link normalizePath}: a discriminated union, never an exception.
+ *
+ * @example
+ * ```ts
+ * const result = normalizePath(url.pathname);
+ * if (result.ok) console.log(result.path, result.segments);
+ * else console.log('refused:', result.reason);
+ * ```
+ */
 export type NormalizeResult =
   | {
       readonly ok: true;
@@ -56,7 +73,14 @@ export type NormalizeResult =
     }
   | { readonly ok: false; readonly reason: NormalizeFailure };
 
-/** Options of {@link normalizePath} and {@link createPathNormalizer}. */
+/**
+ * Options of {@link normalizePath} and {@link createPathNormalizer}.
+ *
+ * @example
+ * ```ts
+ * normalizePath('/docs/Admin', { base: '/docs', caseSensitive: true }); // path '/Admin'
+ * ```
+ */
 export interface NormalizeOptions {
   /**
    * The app's base path (Astro's `base`), e.g. `/docs`. It is removed from the front of the path;
@@ -72,10 +96,24 @@ export interface NormalizeOptions {
   maxLength?: number;
 }
 
-/** A compiled normaliser: see {@link createPathNormalizer}. */
+/**
+ * A compiled normaliser: see {@link createPathNormalizer}.
+ *
+ * @example
+ * ```ts
+ * const normalize: PathNormalizer = createPathNormalizer({ base: '/app' });
+ * ```
+ */
 export type PathNormalizer = (rawPathname: string) => NormalizeResult;
 
-/** Default of {@link NormalizeOptions.maxLength}. */
+/**
+ * Default of {@link NormalizeOptions.maxLength}.
+ *
+ * @example
+ * ```ts
+ * normalizePath('/' + 'a'.repeat(DEFAULT_MAX_PATH_LENGTH)); // { ok: false, reason: 'too-long' }
+ * ```
+ */
 export const DEFAULT_MAX_PATH_LENGTH = 16_384;
 
 /**
@@ -297,8 +335,13 @@ function analyze(raw: unknown, options: CompiledNormalizeOptions): PathAnalysis 
     if (flags & SCAN_CONTROL) return failure('control-character');
     if (flags & SCAN_PERCENT_ESCAPE) return failure('double-encoding');
   }
-  if (flags & SCAN_NON_ASCII) text = text.normalize('NFC');
-  if (!options.caseSensitive && flags & (SCAN_UPPER | SCAN_NON_ASCII)) text = foldCase(text);
+  if (flags & SCAN_NON_ASCII) {
+    text = text.normalize('NFC');
+    if (!options.caseSensitive) text = foldCase(text);
+    // NFC can produce ASCII: U+037E GREEK QUESTION MARK becomes `;`. Look again.
+    flags = scan(text);
+    if (flags & (SCAN_CONTROL | SCAN_BAD_SURROGATE)) return failure('control-character');
+  } else if (!options.caseSensitive && flags & SCAN_UPPER) text = text.toLowerCase();
   const segments = toSegments(text, (flags & SCAN_SEPARATOR_LIKE) !== 0);
   if (segments === undefined) return failure('dot-segment');
   if (!stripBase(segments, options.baseSegments)) return failure('outside-base');

@@ -11,13 +11,27 @@
 import { configError } from '../core/errors.ts';
 import { describeValue } from '../core/options.ts';
 
-/** Longest location accepted by {@link safeRedirect}. */
+/**
+ * Longest location accepted by {@link safeRedirect}.
+ *
+ * @example
+ * ```ts
+ * safeRedirect('/' + 'a'.repeat(MAX_REDIRECT_LENGTH), request); // '/' (the fallback)
+ * ```
+ */
 export const MAX_REDIRECT_LENGTH = 2048;
 
 /** How many nested percent-encodings are unwrapped before giving up (and rejecting). */
 const MAX_DECODE_LAYERS = 4;
 
-/** Where a location is resolved against: the request, its URL, or the app's base URL. */
+/**
+ * Where a location is resolved against: the request, its URL, or the app's base URL.
+ *
+ * @example
+ * ```ts
+ * safeRedirect('/next', 'https://app.example'); // or a Request, or a URL
+ * ```
+ */
 export type RedirectBase = Request | URL | string;
 
 function originOf(base: RedirectBase): string {
@@ -126,7 +140,14 @@ export function safeRedirect(target: unknown, base: RedirectBase, fallback: stri
   return resolveSameOrigin(target, originOf(base)) ?? fallback;
 }
 
-/** Default name of the query parameter carrying the return-to location. */
+/**
+ * Default name of the query parameter carrying the return-to location.
+ *
+ * @example
+ * ```ts
+ * new URL(request.url).searchParams.get(DEFAULT_RETURN_TO_PARAM); // what readReturnTo() reads
+ * ```
+ */
 export const DEFAULT_RETURN_TO_PARAM = 'returnTo';
 
 /**

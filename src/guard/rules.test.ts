@@ -67,6 +67,7 @@ describe('parsePattern', () => {
     ['/a\u0085', 'control or whitespace'],
     ['/a\ud800', 'lone surrogate'],
     ['/a;x', 'not allowed in a literal'],
+    ['/a\u037ex', 'not allowed in a literal'],
     ['/a#x', 'not allowed in a literal'],
     ['/a\\b', 'not allowed in a literal'],
     ['/[id', 'not allowed in a literal'],

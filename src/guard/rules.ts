@@ -26,7 +26,14 @@ export interface GuardSession {
   readonly [key: string]: unknown;
 }
 
-/** A value or a promise of it. */
+/**
+ * A value or a promise of it.
+ *
+ * @example
+ * ```ts
+ * const check: (session: GuardSession) => MaybePromise<boolean> = async (session) => session.userId === 'u_1';
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
 /** What every rule has: a pattern and, optionally, the methods it is limited to. */
@@ -251,7 +258,9 @@ function checkParamName(name: string, pattern: string, label: string, part: stri
   }
 }
 
-function parseLiteral(part: string, pattern: string, caseSensitive: boolean, label: string): string {
+function parseLiteral(raw: string, pattern: string, caseSensitive: boolean, label: string): string {
+  // Checked after NFC, which can produce ASCII (U+037E GREEK QUESTION MARK becomes `;`).
+  const part = raw.normalize('NFC');
   if (part === '.' || part === '..') {
     throw configError(`${label}: pattern "${pattern}" contains a "${part}" segment.`, 'Write the resolved path.');
   }
@@ -284,8 +293,7 @@ function parseLiteral(part: string, pattern: string, caseSensitive: boolean, lab
       );
     }
   }
-  const literal = part.normalize('NFC');
-  return caseSensitive ? literal : foldCase(literal);
+  return caseSensitive ? part : foldCase(part);
 }
 
 function canonicalOf(tokens: readonly (string | null)[], tail: PatternTail): string {
