@@ -9,6 +9,8 @@
  *
  * @module
  */
+
+export { default } from './astro/default-integration.ts';
 export type { CryptoEngine } from './core/aead.ts';
 export type { BackendReadResult, BackendWriteResult, SessionBackend } from './core/backend.ts';
 export { decodeBase64Url, encodeBase64Url } from './core/base64url.ts';

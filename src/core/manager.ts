@@ -424,6 +424,7 @@ export function createSessionManager<
         reporter.emit({ type: 'session.rejected', reason: 'revoked', sessionId: changes.previousId ?? record.id });
         const cleared = serializeDeletions(cookie, context.presentNames);
         contexts.set(session, { ...context, cookieValue: undefined, presentNames: [], state: undefined });
+        session.destroy(); // a later commit of this handle must not create a session from its data
         return cleared;
       }
       const { setCookies, names } = serializeSessionCookie(

@@ -13,7 +13,7 @@
  * @module
  */
 import type { BackendReadResult, SessionBackend } from './backend.ts';
-import { decodeBase64Url, encodeBase64Url, isCanonicalBase64Url } from './base64url.ts';
+import { encodeBase64Url } from './base64url.ts';
 import { isSessionKitError, SessionKitError } from './errors.ts';
 import type { Reporter } from './events.ts';
 import { type ExpiryPolicy, isLive } from './expiry.ts';
@@ -64,6 +64,11 @@ export interface StoreBackend<Data extends SessionData, Flash extends SessionDat
 /**
  * @internal Thrown by `write` when the session was deleted (revoked, rotated or destroyed by
  * another request) while this request ran. The manager clears the cookie instead of failing.
+ *
+ * @example
+ * ```ts
+ * if (!(await store.patch(id, patch))) throw new SessionGoneError();
+ * ```
  */
 export class SessionGoneError extends Error {
   constructor() {
@@ -87,35 +92,49 @@ interface PendingMetadata {
   explicit: boolean;
 }
 
-const tokenPartLength = 43; // 32 bytes in unpadded base64url
-const tokenLength = tokenPartLength * 2 + 1;
+// Two canonical base64url encodings of 32 bytes: 42 free characters, then one whose two low
+// bits are zero (any other last character would decode to the same bytes as one of these).
+const tokenPattern = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+const tokenPartLength = 43;
+const encoder = new TextEncoder();
+const emptyFlash: ReadonlyMap<string, string> = new Map();
 
-/** SHA-256 of the secret half, base64url. Sync on node:crypto, WebCrypto elsewhere. */
-function hashSecret(secret: Uint8Array): string | Promise<string> {
+type OneShotHash = (algorithm: 'sha256', data: string, outputEncoding: 'base64url') => string;
+const oneShotHash = (nodeCrypto as { hash?: OneShotHash } | undefined)?.hash;
+
+/**
+ * SHA-256 of the token's secret half (its base64url text, which spells exactly one 32-byte
+ * value), as base64url. One-shot `crypto.hash` on Node, WebCrypto elsewhere.
+ */
+function hashSecret(secret: string): string | Promise<string> {
+  if (oneShotHash !== undefined) return oneShotHash('sha256', secret, 'base64url');
   if (nodeCrypto !== undefined) return encodeBase64Url(nodeCrypto.createHash('sha256').update(secret).digest());
   return crypto.subtle
-    .digest('SHA-256', secret as Uint8Array<ArrayBuffer>)
+    .digest('SHA-256', encoder.encode(secret))
     .then((digest) => encodeBase64Url(new Uint8Array(digest)));
 }
 
-/** Constant-time equality of two base64url digests. */
-function digestsEqual(expected: string, actual: string): boolean {
-  const a = typeof expected === 'string' ? decodeBase64Url(expected) : undefined;
-  const b = decodeBase64Url(actual);
-  if (a === undefined || b === undefined || a.length !== b.length || a.length !== 32) return false;
-  if (nodeCrypto !== undefined) return nodeCrypto.timingSafeEqual(a, b);
+/** Constant-time equality of two digests (base64url text of 32 bytes). */
+function digestsEqual(expected: unknown, actual: string): boolean {
+  if (typeof expected !== 'string' || expected.length !== actual.length) return false;
   let difference = 0;
-  for (let index = 0; index < a.length; index++) difference |= (a[index] as number) ^ (b[index] as number);
+  for (let index = 0; index < actual.length; index++)
+    difference |= expected.charCodeAt(index) ^ actual.charCodeAt(index);
   return difference === 0;
 }
 
-/** Splits a token into its id and secret bytes, or `undefined` when it is not exactly our shape. */
-export function parseStoreToken(token: string): { id: string; secret: Uint8Array } | undefined {
-  if (token.length !== tokenLength || token.charCodeAt(tokenPartLength) !== 46 /* . */) return undefined;
-  const id = token.slice(0, tokenPartLength);
-  if (!isCanonicalBase64Url(id)) return undefined;
-  const secret = decodeBase64Url(token.slice(tokenPartLength + 1));
-  return secret === undefined || secret.length !== 32 ? undefined : { id, secret };
+/**
+ * Splits a store token into its id and secret halves, or `undefined` when it is not exactly two
+ * canonical base64url encodings of 32 bytes joined by a dot.
+ *
+ * @example
+ * ```ts
+ * parseStoreToken('abc'); // undefined: rejected as malformed, no store round trip
+ * ```
+ */
+export function parseStoreToken(token: string): { id: string; secret: string } | undefined {
+  if (token.length !== tokenPartLength * 2 + 1 || !tokenPattern.test(token)) return undefined;
+  return { id: token.slice(0, tokenPartLength), secret: token.slice(tokenPartLength + 1) };
 }
 
 function userIdOf(data: SessionData, key: string): string | undefined {
@@ -130,9 +149,11 @@ function jsonOf(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-function snapshotFlash(flash: SessionData): Map<string, string> {
+function snapshotFlash(flash: SessionData): ReadonlyMap<string, string> {
+  const keys = Object.keys(flash);
+  if (keys.length === 0) return emptyFlash;
   const snapshot = new Map<string, string>();
-  for (const key of Object.keys(flash)) snapshot.set(key, jsonOf(flash[key]));
+  for (const key of keys) snapshot.set(key, jsonOf(flash[key]));
   return snapshot;
 }
 
@@ -160,31 +181,39 @@ export function createStoreBackend<Data extends SessionData, Flash extends Sessi
   const { expiry, randomBytes, reporter, userIdKey } = context;
   const pending = new WeakMap<object, PendingMetadata>();
 
-  const call = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+  const unavailable = (operation: string, error: unknown): unknown => {
+    if (error instanceof StoredSessionUnreadable || isSessionKitError(error)) return error;
+    reporter.log('error', 'session store unavailable', {
+      store: store.name,
+      operation,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    reporter.emit({ type: 'store.unavailable', operation });
+    return new SessionKitError(
+      'ERR_STORE_UNAVAILABLE',
+      `The session store "${store.name}" failed during ${operation}.`,
+      {
+        cause: error,
+        hint: 'The session cookie was kept; the request can be retried once the store is back (HTTP 503).',
+      },
+    );
+  };
+  /** Runs a store operation; any failure becomes `ERR_STORE_UNAVAILABLE` (one promise hop, no async frame). */
+  const call = <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    let pending: Promise<T>;
     try {
-      return await run();
+      pending = run();
     } catch (error) {
-      if (error instanceof StoredSessionUnreadable || isSessionKitError(error)) throw error;
-      reporter.log('error', 'session store unavailable', {
-        store: store.name,
-        operation,
-        error: error instanceof Error ? error.message : String(error),
-      });
-      reporter.emit({ type: 'store.unavailable', operation });
-      throw new SessionKitError(
-        'ERR_STORE_UNAVAILABLE',
-        `The session store "${store.name}" failed during ${operation}.`,
-        {
-          cause: error,
-          hint: 'The session cookie was kept; the request can be retried once the store is back (HTTP 503).',
-        },
-      );
+      return Promise.reject(unavailable(operation, error));
     }
+    return pending.then(undefined, (error: unknown) => {
+      throw unavailable(operation, error);
+    });
   };
 
   const newToken = async (id: string): Promise<{ token: string; secretHash: string }> => {
-    const secret = randomBytes(32);
-    return { token: `${id}.${encodeBase64Url(secret)}`, secretHash: await hashSecret(secret) };
+    const secret = encodeBase64Url(randomBytes(32));
+    return { token: `${id}.${secret}`, secretHash: await hashSecret(secret) };
   };
 
   return {

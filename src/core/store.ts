@@ -128,6 +128,11 @@ export interface SessionStore {
 /**
  * Thrown by a store (or a store middleware such as `encryptStore`) whose row exists but cannot
  * be read with the configured keys. The session is rejected with `reason`, like a cookie.
+ *
+ * @example
+ * ```ts
+ * if (!opened.ok) throw new StoredSessionUnreadable('tampered');
+ * ```
  */
 export class StoredSessionUnreadable extends Error {
   /** Why the row could not be read. */
@@ -140,7 +145,14 @@ export class StoredSessionUnreadable extends Error {
   }
 }
 
-/** Truncates metadata to sane lengths (a user agent can be kilobytes). */
+/**
+ * Keeps only non-empty string metadata, truncated (a user agent can be kilobytes).
+ *
+ * @example
+ * ```ts
+ * normalizeMetadata({ userAgent: '', ip: '203.0.113.9' }); // { ip: '203.0.113.9' }
+ * ```
+ */
 export function normalizeMetadata(metadata: SessionMetadata | undefined): SessionMetadata {
   if (metadata === undefined) return {};
   const result: { userAgent?: string; ip?: string } = {};
@@ -151,7 +163,15 @@ export function normalizeMetadata(metadata: SessionMetadata | undefined): Sessio
   return result;
 }
 
-/** Applies a patch to a plain record: the reference semantics every store must match. */
+/**
+ * Applies a patch to a plain record: the reference semantics every store must match (useful to
+ * write a store over an engine without server-side merging).
+ *
+ * @example
+ * ```ts
+ * const next = applyPatch(current, patch); // unset keys removed, set keys replaced whole
+ * ```
+ */
 export function applyPatch(session: StoredSession, patch: SessionPatch): StoredSession {
   const data = { ...session.data } as Record<string, unknown>;
   const flash = { ...session.flash } as Record<string, unknown>;
@@ -171,12 +191,26 @@ export function applyPatch(session: StoredSession, patch: SessionPatch): StoredS
   };
 }
 
-/** Defines an own enumerable property (safe for `__proto__`). */
+/**
+ * Defines an own enumerable property (safe for a key named `__proto__`).
+ *
+ * @example
+ * ```ts
+ * defineOwn(data, '__proto__', value); // data, not a prototype change
+ * ```
+ */
 export function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
-/** The {@link StoredSessionInfo} view of a row. */
+/**
+ * The {@link StoredSessionInfo} view of a row (no data, flash or secret hash).
+ *
+ * @example
+ * ```ts
+ * const listed = rows.filter((row) => row.userId === userId).map(infoOf);
+ * ```
+ */
 export function infoOf(session: StoredSession): StoredSessionInfo {
   return {
     id: session.id,
@@ -189,7 +223,14 @@ export function infoOf(session: StoredSession): StoredSessionInfo {
   };
 }
 
-/** Parses JSON text into an object with own properties only (`__proto__` stays data). */
+/**
+ * Parses JSON text into a plain object (`{}` for anything else); a `__proto__` key stays data.
+ *
+ * @example
+ * ```ts
+ * parseJsonObject('{"a":1}'); // { a: 1 }
+ * ```
+ */
 export function parseJsonObject(text: string): Record<string, unknown> {
   const parsed = JSON.parse(text) as unknown;
   return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)

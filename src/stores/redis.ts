@@ -221,11 +221,14 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       if (document === undefined || typeof document.h !== 'string') return undefined;
       const data: Record<string, unknown> = {};
       const flash: Record<string, unknown> = {};
-      for (const name in document) {
+      for (const name of Object.keys(document)) {
         const code = name.charCodeAt(0);
         if (name.charCodeAt(1) !== 58 /* : */) continue;
-        if (code === 100 /* d */) defineOwn(data, name.slice(2), document[name]);
-        else if (code === 102 /* f */) defineOwn(flash, name.slice(2), document[name]);
+        const target = code === 100 /* d */ ? data : code === 102 /* f */ ? flash : undefined;
+        if (target === undefined) continue;
+        const key = name.slice(2);
+        if (key === '__proto__') defineOwn(target, key, document[name]);
+        else target[key] = document[name];
       }
       const session: StoredSession = {
         id,

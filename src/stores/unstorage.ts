@@ -15,6 +15,9 @@
  *   redis, Cloudflare KV, Vercel KV and Upstash drivers); expired sessions are always refused by
  *   the manager, and `sweep()` (also run every `sweepEveryWrites` creations when the driver can
  *   list keys) deletes them for drivers without TTL, by listing keys: O(sessions).
+ * - **Torn writes.** Some drivers (fs) do not write atomically: two processes writing one
+ *   session at once can leave a broken item. It is then rejected like a tampered cookie (the
+ *   user signs in again) and swept, never reported as an outage.
  * - **Eventual consistency** of the driver applies (Cloudflare KV: a revocation can take up to
  *   60 s to reach other locations).
  *
@@ -26,7 +29,14 @@
 import { configError } from '../core/errors.ts';
 import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
-import { applyPatch, infoOf, type SessionStore, type StoredSession, type StoredSessionInfo } from '../core/store.ts';
+import {
+  applyPatch,
+  infoOf,
+  type SessionStore,
+  type StoredSession,
+  type StoredSessionInfo,
+  StoredSessionUnreadable,
+} from '../core/store.ts';
 
 /** The part of an unstorage `Storage` the store uses. */
 export interface UnstorageLike {
@@ -60,9 +70,17 @@ function encode(value: unknown): string {
   return marker + JSON.stringify(value);
 }
 
-function decode<T>(raw: unknown): T | undefined {
-  if (typeof raw !== 'string' || !raw.startsWith(marker)) return undefined;
-  return JSON.parse(raw.slice(marker.length)) as T;
+/** A stored item that is not ours or was torn by concurrent writers (e.g. the fs driver across processes). */
+const corrupt = Symbol('corrupt');
+
+function decode<T>(raw: unknown): T | undefined | typeof corrupt {
+  if (raw === null || raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !raw.startsWith(marker)) return corrupt;
+  try {
+    return JSON.parse(raw.slice(marker.length)) as T;
+  } catch {
+    return corrupt;
+  }
 }
 
 /**
@@ -114,14 +132,24 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
     return next;
   };
 
-  const read = async (id: string): Promise<StoredSession | undefined> => {
+  /** The live session, `undefined` when absent or expired, `corrupt` when unreadable. */
+  const load = async (id: string): Promise<StoredSession | undefined | typeof corrupt> => {
     const session = decode<StoredSession>(await storage.getItem(sessionKey(id)));
+    if (session === corrupt) return corrupt;
     return session === undefined || session.expiresAt <= nowSeconds() ? undefined : session;
+  };
+  const read = async (id: string): Promise<StoredSession | undefined> => {
+    const session = await load(id);
+    // A torn item is rejected like a tampered cookie (the user signs in again), never a 503 forever.
+    if (session === corrupt) throw new StoredSessionUnreadable('tampered');
+    return session;
   };
   const write = (session: StoredSession): Promise<void> =>
     storage.setItem(sessionKey(session.id), encode(session), { ttl: Math.max(1, session.expiresAt - nowSeconds()) });
-  const readIndex = async (userId: string): Promise<Record<string, number>> =>
-    decode<Record<string, number>>(await storage.getItem(userKey(userId))) ?? {};
+  const readIndex = async (userId: string): Promise<Record<string, number>> => {
+    const index = decode<Record<string, number>>(await storage.getItem(userKey(userId)));
+    return index === undefined || index === corrupt ? {} : index;
+  };
   const updateIndex = (userId: string, change: (index: Record<string, number>) => void): Promise<void> =>
     locked(userKey(userId), async () => {
       const index = await readIndex(userId);
@@ -140,7 +168,7 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
     let count = 0;
     for (const key of await storage.getKeys(`${base}s`)) {
       const session = decode<StoredSession>(await storage.getItem(key));
-      if (session !== undefined && session.expiresAt <= at) {
+      if (session === corrupt || (session !== undefined && session.expiresAt <= at)) {
         await storage.removeItem(key);
         count++;
       }
@@ -176,8 +204,8 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
     },
     patch(id, patch) {
       return locked(sessionKey(id), async () => {
-        const current = await read(id);
-        if (current === undefined) return false;
+        const current = await load(id);
+        if (current === undefined || current === corrupt) return false;
         if (patch.userId != null) {
           await updateIndex(patch.userId, (index) => {
             index[id] = patch.deadline ?? patch.expiresAt;
@@ -201,7 +229,7 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
     },
     async listByUser(userId, at) {
       const ids = Object.keys(await readIndex(userId));
-      const sessions = await Promise.all(ids.map(read));
+      const sessions = (await Promise.all(ids.map(load))).map((session) => (session === corrupt ? undefined : session));
       const result: StoredSessionInfo[] = [];
       const stale: string[] = [];
       sessions.forEach((session, index) => {
@@ -222,7 +250,7 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
         ids.map((id) =>
           locked(sessionKey(id), async () => {
             const session = decode<StoredSession>(await storage.getItem(sessionKey(id)));
-            if (session?.userId !== userId) return;
+            if (session === corrupt || session?.userId !== userId) return;
             await storage.removeItem(sessionKey(id));
             deleted.push(id);
           }),

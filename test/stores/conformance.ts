@@ -58,8 +58,9 @@ function tokenOf(jar: CookieJar): string {
   return jar.get('__Host-session') ?? '';
 }
 
+/** The digest a store keeps: SHA-256 of the secret half's base64url text. */
 function sha256Base64Url(text: string): string {
-  return createHash('sha256').update(Buffer.from(text, 'base64url')).digest('base64url');
+  return createHash('sha256').update(text).digest('base64url');
 }
 
 /**
@@ -345,6 +346,8 @@ export function describeStoreConformance(
         if (rotate) loaded.session.regenerate();
         const cookies = await managerA.commit(loaded.session);
         expect(cookies.map((line) => parseSetCookie(line).maxAge)).toEqual([0]);
+        expect(loaded.session.isDestroyed).toBe(true);
+        expect(await managerA.commit(loaded.session)).toEqual([]); // committing again creates nothing
         expect(await subject.store.get(id)).toBeUndefined();
         expect(await subject.store.get(loaded.session.id)).toBeUndefined();
       }
@@ -383,9 +386,11 @@ export function describeStoreConformance(
         return Object.keys(session.data).filter((key) => key.startsWith(prefix)).length;
       };
       expect(await survivors([managerA], 'one')).toBe(100);
-      const acrossInstances = await survivors([managerA, managerB], 'two');
-      expect(acrossInstances).toBeGreaterThanOrEqual(1);
-      expect(acrossInstances).toBeLessThan(100); // documented gap: lost updates across instances
+      if (subject.second !== undefined && subject.second !== subject.store) {
+        const acrossInstances = await survivors([managerA, managerB], 'two');
+        expect(acrossInstances).toBeGreaterThanOrEqual(1);
+        expect(acrossInstances).toBeLessThan(100); // documented gap: lost updates across instances
+      }
     });
 
     it('same key changed concurrently: the last committed write wins, other keys are untouched', async () => {
