@@ -235,8 +235,16 @@ function describeApp(mode: 'production' | 'dev', start: () => Promise<FixtureSer
   });
 }
 
+let buildOutput = '';
 describeApp('production', async () => {
-  buildFixture(fixture);
+  buildOutput = buildFixture(fixture);
   return serveBuiltFixture(fixture);
+});
+
+describe('prerendered pages', () => {
+  it('get no session work: the build logs no warning (no header or cookie access)', () => {
+    expect(buildOutput).toContain('/about/index.html');
+    expect(buildOutput).not.toMatch(/\[WARN\]/);
+  });
 });
 describeApp('dev', () => serveDevFixture(fixture));

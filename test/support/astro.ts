@@ -32,8 +32,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Runs `astro build` for a fixture; throws with the build output on failure. */
-export function buildFixture(name: string, env: Record<string, string> = {}): void {
+/** Runs `astro build` for a fixture and returns its output; throws with the output on failure. */
+export function buildFixture(name: string, env: Record<string, string> = {}): string {
   linkPackageIntoFixtures();
   const root = `${fixturesRoot}${name}`;
   rmSync(`${root}/dist`, { recursive: true, force: true });
@@ -42,6 +42,7 @@ export function buildFixture(name: string, env: Record<string, string> = {}): vo
     env: childEnv(env),
   });
   if (result.status !== 0) throw new Error(`astro build ${name} failed:\n${result.stdout}\n${result.stderr}`);
+  return `${result.stdout}\n${result.stderr}`;
 }
 
 /** A running fixture server. */
