@@ -17,3 +17,6 @@ step "package (publint, attw)"
 npm run --silent check:package
 step "unit and integration tests"
 npx vitest run
+step "browser end-to-end tests (demo app in Chromium; two instances on one Redis)"
+bash scripts/ensure-chromium.sh
+npx vitest run --config vitest.e2e.config.ts

@@ -41,6 +41,7 @@ export {
   type LoadResult,
   type LoadStatus,
   type RevokeOptions,
+  type RevokeSessionOptions,
   type SessionInput,
   type SessionManager,
   type SessionManagerOptions,

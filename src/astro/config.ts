@@ -77,8 +77,13 @@ export interface SessionkitOptions {
   apiPrefixes?: string[];
   /** Match protected paths case-sensitively. Default false (stricter: `/ADMIN` is treated as `/admin`). */
   caseSensitive?: boolean;
-  /** Show the session and guard panel in the dev toolbar. Default true. */
+  /** Show the session and guard panel in the dev toolbar (and serve its dev-only endpoint). Default true. */
   devToolbar?: boolean;
+  /**
+   * A page of the app (e.g. `/403`) rendered with status 403 when a signed-in visitor lacks access
+   * to a page. It must not be protected. Default: a minimal built-in page.
+   */
+  forbiddenPage?: string;
 }
 
 /** The runtime config: the default export of `src/sessionkit.ts`. */
@@ -97,7 +102,7 @@ export interface SessionkitRuntimeConfig<Data extends SessionData = Record<strin
   defaults?: Data;
   /** Audit events (no secrets, no session data). */
   onEvent?: EventListener;
-  /** Where sessionkit logs. Default: `console` in dev, nothing in production. */
+  /** Where sessionkit logs (e.g. `console`, pino). Default: nowhere. */
   logger?: Logger;
   /** Custom context propagation (replaces the pair in `astro.config.mjs`). */
   runWithContext?: RunWithContext;

@@ -67,3 +67,16 @@ export function guardedRoutes(runtime: SessionkitRuntime, context: APIContext): 
   const byRoute = runtime.guard.matchRoute(context.routePattern, method);
   return !byPath.ok || byPath.required.length > 0 || (byRoute.ok && byRoute.required.length > 0);
 }
+
+/** True when the request is an API request (JSON answers), classified exactly as the guard does. */
+export function wantsJson(runtime: SessionkitRuntime, context: APIContext): boolean {
+  const request = context.request;
+  return (
+    runtime.guard.classify({
+      path: context.url.pathname,
+      method: request.method,
+      accept: request.headers.get('accept'),
+      contentType: request.headers.get('content-type'),
+    }) === 'api'
+  );
+}

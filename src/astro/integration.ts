@@ -31,6 +31,7 @@ const optionKeys = [
   'apiPrefixes',
   'caseSensitive',
   'devToolbar',
+  'forbiddenPage',
 ];
 const defaultConfigFiles = ['src/sessionkit.ts', 'src/sessionkit.mts', 'src/sessionkit.js', 'src/sessionkit.mjs'];
 const envNamePattern = /^[A-Z_][A-Z0-9_]*$/;
@@ -62,15 +63,30 @@ export function resolveIntegrationOptions(options: SessionkitOptions = {}, base 
     throw configError(`${where}: give runWithContext and getContextStore together.`);
   }
   // Compile once now so bad rules fail the dev server / build, not the first request.
-  createGuard({
-    rules: resolved.protect,
-    loginPath: resolved.loginPath,
+  const guard = compileGuard(resolved, base);
+  if (options.forbiddenPage !== undefined) {
+    const page = options.forbiddenPage;
+    const match = typeof page === 'string' && page.startsWith('/') ? guard.match(page) : undefined;
+    if (match === undefined || !match.ok || match.required.length > 0) {
+      throw configError(
+        `${where}: forbiddenPage must be a path such as "/403" that no protect rule covers.`,
+        'Everyone who is refused must be able to see it.',
+      );
+    }
+  }
+  return resolved;
+}
+
+/** The guard for the integration's own rules, as the runtime builds it. */
+function compileGuard(options: ResolvedIntegrationOptions, base: string) {
+  return createGuard({
+    rules: options.protect,
+    loginPath: options.loginPath,
     apiPrefixes: options.apiPrefixes,
     caseSensitive: options.caseSensitive,
     access: options.access,
     base,
   });
-  return resolved;
 }
 
 /** The source of `virtual:sessionkit/config`. */
@@ -177,7 +193,7 @@ export function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
         injectTypes({ filename: 'locals.d.ts', content: localsTypes });
       },
       'astro:routes:resolved'({ routes, logger }) {
-        const guard = createGuard({ rules: options.protect ?? [], loginPath: options.loginPath ?? '/login' });
+        const guard = compileGuard(resolveIntegrationOptions(options), '/');
         for (const route of routes) {
           if (!route.isPrerendered || route.origin === 'internal') continue;
           const match = guard.matchRoute(route.pattern);

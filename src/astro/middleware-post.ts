@@ -7,9 +7,9 @@
  * @module
  */
 import type { MiddlewareHandler } from 'astro';
-import { decideRequest, requestGuardInfo } from './guarding.ts';
+import { decideRequest, requestGuardInfo, wantsJson } from './guarding.ts';
 import { handleRequest } from './middleware.ts';
-import { denialResponse, prefersJson } from './responses.ts';
+import { denialResponse } from './responses.ts';
 import { getRuntime } from './runtime.ts';
 
 /** The `post` middleware. */
@@ -22,5 +22,5 @@ export const onRequest: MiddlewareHandler = async (context, next) => {
   const decision = await decideRequest(runtime, context, info);
   if (decision.action === 'allow') return next();
   runtime.emitDenial(decision, context);
-  return denialResponse(decision, prefersJson(context.request, context.url.pathname, runtime.apiPrefixes));
+  return denialResponse(decision, wantsJson(runtime, context));
 };

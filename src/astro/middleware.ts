@@ -8,15 +8,14 @@
  */
 import type { APIContext, MiddlewareHandler, MiddlewareNext } from 'astro';
 import { isSessionKitError } from '../core/errors.ts';
-import { markSessionCommitted, type Session, type SessionData } from '../core/session.ts';
+import { markSessionCommitted, type Session, type SessionData, sessionChangesOf } from '../core/session.ts';
 import { isSafeMethod } from '../csrf/protection.ts';
-import { csrfFailureResponse } from '../csrf/response.ts';
 import type { GuardDecision } from '../guard/decide.ts';
 import { safeRedirect, withReturnTo } from '../guard/redirect.ts';
 import type { RequestSessionState } from '../server/context.ts';
-import { decideRequest, guardedRoutes, type RequestGuardInfo, requestGuardInfo } from './guarding.ts';
+import { decideRequest, guardedRoutes, type RequestGuardInfo, requestGuardInfo, wantsJson } from './guarding.ts';
 import { inspectPath, inspectSession, summarizeExplanation } from './inspect.ts';
-import { denialResponse, mutable, prefersJson, unavailableResponse } from './responses.ts';
+import { acceptsHtml, csrfRejection, denialResponse, mutable, unavailableResponse } from './responses.ts';
 import { getRuntime, type SessionkitRuntime } from './runtime.ts';
 
 const bridgeKey = '__session__';
@@ -49,13 +48,16 @@ async function commitBridge(context: APIContext, state: RequestSessionState): Pr
   const astroSession = context.session;
   if (astroSession === undefined) return;
   const current = state.session;
-  if (current.isDestroyed && state.retired.length === 0) {
+  const signedOut = state.retired.length > 0;
+  if (current.isDestroyed || (signedOut && !current.isModified)) {
     astroSession.destroy();
     return;
   }
-  if (!current.isModified && state.retired.length === 0) return;
-  if (state.retired.length > 0 || current.isNew || current.isModified) {
-    astroSession.set(bridgeKey, { ...current.data });
+  if (!current.isModified && !signedOut) return;
+  // After destroy(), Astro's set() starts a new session: what a sign-out then sign-in needs.
+  if (signedOut) astroSession.destroy();
+  astroSession.set(bridgeKey, { ...current.data });
+  if (!signedOut && sessionChangesOf(current as Session<SessionData>).previousId !== undefined) {
     await astroSession.regenerate();
   }
 }
@@ -81,7 +83,7 @@ function errorDecision(
   status: 401 | 403,
 ): Exclude<GuardDecision<never, never>, { action: 'allow' }> {
   const url = context.url;
-  if (status === 401 && !prefersJson(context.request, url.pathname, runtime.apiPrefixes)) {
+  if (status === 401 && !wantsJson(runtime, context)) {
     const location = withReturnTo(runtime.guard.loginLocation, safeRedirect(url.pathname + url.search, url));
     return { action: 'redirect', status: 303, location, reason: 'unauthenticated', rule: undefined as never };
   }
@@ -103,6 +105,25 @@ async function inspect(runtime: SessionkitRuntime, context: APIContext, session:
 }
 
 /**
+ * The answer to a denial: the app's own forbidden page (rendered through a rewrite, status 403)
+ * for page visits when `forbiddenPage` is set, otherwise sessionkit's redirect, page or JSON.
+ */
+async function deny(
+  runtime: SessionkitRuntime,
+  context: APIContext,
+  decision: Exclude<GuardDecision<never, never>, { action: 'allow' }>,
+  json: boolean,
+): Promise<Response> {
+  if (decision.action === 'deny' && decision.status === 403 && !json && runtime.forbiddenPage !== undefined) {
+    const page = await context.rewrite(runtime.forbiddenPage);
+    const headers = new Headers(page.headers);
+    headers.set('cache-control', 'no-store');
+    return new Response(page.body, { status: 403, headers });
+  }
+  return denialResponse(decision, json);
+}
+
+/**
  * The whole per-request flow: load, CSRF, guard, run the chain in the session context, commit.
  * Runs in the `pre` middleware, or in the `post` one in bridge mode (the app's own middleware
  * must fill `context.session`'s `__session__` first).
@@ -116,16 +137,18 @@ export async function handleRequest(context: APIContext, next: MiddlewareNext): 
     const decision = await decideRequest(runtime, context, requestGuardInfo(context));
     if (decision.action !== 'allow') {
       runtime.emitDenial(decision, context);
-      return denialResponse(decision, prefersJson(context.request, context.url.pathname, runtime.apiPrefixes));
+      return denialResponse(decision, wantsJson(runtime, context));
     }
     return runtime.contextStore === undefined ? next() : runtime.contextStore.run(existing, next);
   }
-  const wantsJson = prefersJson(context.request, context.url.pathname, runtime.apiPrefixes);
+  const json = wantsJson(runtime, context);
   const loaded = await loadSession(runtime, context);
-  if (loaded.storeUnavailable && guardedRoutes(runtime, context)) return unavailableResponse(wantsJson);
+  if (loaded.storeUnavailable && guardedRoutes(runtime, context)) return unavailableResponse(json);
 
   let tokenUsed = false;
-  const csrfToken = runtime.csrf === undefined ? '' : await runtime.csrf.issueToken(loaded.session.id);
+  // Bridge mode: sessions are Astro's, so only the Origin / Sec-Fetch-Site checks apply (no token).
+  const csrfToken =
+    runtime.csrf === undefined || runtime.bridge !== undefined ? '' : await runtime.csrf.issueToken(loaded.session.id);
   const state: RequestSessionState = {
     session: loaded.session,
     manager: runtime.manager,
@@ -146,26 +169,26 @@ export async function handleRequest(context: APIContext, next: MiddlewareNext): 
       sessionId: loaded.valid ? loaded.session.id : undefined,
       path: context.routePattern,
       origin: context.url.origin,
+      requireToken: runtime.bridge === undefined,
     });
-    if (!verdict.ok) return csrfFailureResponse(verdict);
+    if (!verdict.ok) return csrfRejection(verdict, !acceptsHtml(context.request));
   }
 
-  if (runtime.dev && context.url.pathname === inspectPath) return inspect(runtime, context, loaded.session);
+  if (runtime.inspector && context.url.pathname === inspectPath) return inspect(runtime, context, loaded.session);
 
   const info: RequestGuardInfo = requestGuardInfo(context);
   const decision = await decideRequest(runtime, context, info);
+  let response: Response;
   if (decision.action !== 'allow') {
     runtime.emitDenial(decision, context);
-    return denialResponse(decision, wantsJson);
-  }
-
-  let response: Response;
-  try {
-    response = runtime.contextStore === undefined ? await next() : await runtime.contextStore.run(state, next);
-  } catch (error) {
-    if (isSessionKitError(error, 'ERR_UNAUTHENTICATED') || isSessionKitError(error, 'ERR_FORBIDDEN')) {
-      response = denialResponse(errorDecision(runtime, context, error.status as 401 | 403), wantsJson);
-    } else throw error;
+    response = await deny(runtime, context, decision, json);
+  } else {
+    try {
+      response = runtime.contextStore === undefined ? await next() : await runtime.contextStore.run(state, next);
+    } catch (error) {
+      if (!isSessionKitError(error, 'ERR_UNAUTHENTICATED') && !isSessionKitError(error, 'ERR_FORBIDDEN')) throw error;
+      response = await deny(runtime, context, errorDecision(runtime, context, error.status as 401 | 403), json);
+    }
   }
   await Promise.all(state.pending);
 
@@ -176,10 +199,11 @@ export async function handleRequest(context: APIContext, next: MiddlewareNext): 
       cookies = await commitCookies(runtime, state, tokenUsed);
     } catch (error) {
       if (!isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) throw error;
-      return unavailableResponse(wantsJson);
+      return unavailableResponse(json);
     }
   }
-  const personal = cookies.length > 0 || info.protected || state.session.data.userId !== undefined;
+  // Pages carrying the session's CSRF token are personal too, even when no cookie changed.
+  const personal = cookies.length > 0 || tokenUsed || info.protected || state.session.data.userId !== undefined;
   if (!personal) return response;
   response = mutable(response);
   for (const line of cookies) response.headers.append('set-cookie', line);

@@ -4,6 +4,8 @@
  *
  * @module
  */
+import type { CsrfFailure } from '../csrf/protection.ts';
+import { csrfFailureResponse } from '../csrf/response.ts';
 import type { GuardDecision } from '../guard/decide.ts';
 
 const noStore = 'no-store';
@@ -27,17 +29,6 @@ function json(status: number, body: unknown, extra: Record<string, string> = {})
   });
 }
 
-/** True when the request wants JSON (API clients), judged like the guard does. */
-export function prefersJson(request: Request, pathname: string, apiPrefixes: readonly string[]): boolean {
-  const accept = request.headers.get('accept') ?? '';
-  const contentType = request.headers.get('content-type') ?? '';
-  return (
-    apiPrefixes.some((prefix) => pathname.startsWith(prefix)) ||
-    /application\/(?:[\w.+-]+\+)?json/i.test(contentType) ||
-    (/json/i.test(accept) && !/text\/html/i.test(accept))
-  );
-}
-
 /** The response for a non-allow guard decision. */
 export function denialResponse(
   decision: Exclude<GuardDecision<never, never>, { action: 'allow' }>,
@@ -57,6 +48,23 @@ export function denialResponse(
 
 function jsonResponse(status: number, body: unknown): Response {
   return json(status, body, status === 401 ? { 'www-authenticate': 'Session' } : {});
+}
+
+/** True when the client asked for HTML explicitly (browsers navigating or submitting forms do). */
+export function acceptsHtml(request: Request): boolean {
+  return /text\/html/i.test(request.headers.get('accept') ?? '');
+}
+
+/** The answer to a failed CSRF check: JSON for API clients, a page for browsers submitting forms. */
+export function csrfRejection(failure: CsrfFailure, wantsJson: boolean): Response {
+  if (wantsJson) return csrfFailureResponse(failure);
+  return failure.status === 413
+    ? htmlPage(413, 'Form too large', 'The form you sent is larger than this site accepts.')
+    : htmlPage(
+        403,
+        'This form has expired',
+        'It was sent from another site, or from a page opened before your session changed. Go back, reload the page and try again.',
+      );
 }
 
 /** 503 while the session store is unreachable (guarded routes only; the session cookie is left alone). */

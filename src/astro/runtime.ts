@@ -14,6 +14,7 @@ import { configError } from '../core/errors.ts';
 import type { Logger } from '../core/events.ts';
 import { createReporter } from '../core/events.ts';
 import { createSessionManager, type SessionManager } from '../core/manager.ts';
+import { assertOptionsObject } from '../core/options.ts';
 import type { SecretInput } from '../core/secrets.ts';
 import { type CsrfProtection, createCsrfProtection } from '../csrf/protection.ts';
 import { createGuard, type Guard, type GuardDecision } from '../guard/decide.ts';
@@ -32,8 +33,10 @@ export interface SessionkitRuntime {
   readonly bridge: 'astro-session' | undefined;
   readonly logger: Logger;
   readonly hasStore: boolean;
-  /** True under `astro dev`. */
-  readonly dev: boolean;
+  /** True under `astro dev` with the dev toolbar enabled: serves the inspection endpoint. */
+  readonly inspector: boolean;
+  /** The app's page shown (status 403) to signed-in visitors who lack access, if configured. */
+  readonly forbiddenPage: string | undefined;
   /** Paths answered with JSON instead of pages. */
   readonly apiPrefixes: readonly string[];
   /** Reports a guard denial (event + debug log), without session data. */
@@ -80,7 +83,25 @@ function pickContextStore(config: SessionkitRuntimeConfig, settings: SessionkitO
   return getContextStore();
 }
 
+const runtimeConfigKeys = [
+  'protect',
+  'access',
+  'secrets',
+  'store',
+  'schema',
+  'defaults',
+  'onEvent',
+  'logger',
+  'runWithContext',
+  'getContextStore',
+  'csrfExempt',
+];
+
 function build(): SessionkitRuntime {
+  assertOptionsObject(userConfig, runtimeConfigKeys, 'src/sessionkit.ts (defineSessionkit)');
+  if ((userConfig.runWithContext === undefined) !== (userConfig.getContextStore === undefined)) {
+    throw configError('src/sessionkit.ts: give runWithContext and getContextStore together.');
+  }
   const logger = userConfig.logger ?? {};
   const access = userConfig.access ?? options.access;
   const manager = createSessionManager<Record<string, unknown>>({
@@ -107,7 +128,7 @@ function build(): SessionkitRuntime {
         error: error instanceof Error ? error.message : String(error),
       }),
   });
-  const csrfSettings = options.csrf === false || options.bridge !== undefined ? undefined : (options.csrf ?? {});
+  const csrfSettings = options.csrf === false ? undefined : (options.csrf ?? {});
   const csrf =
     csrfSettings === undefined
       ? undefined
@@ -126,7 +147,8 @@ function build(): SessionkitRuntime {
     manager,
     guard,
     apiPrefixes: options.apiPrefixes ?? ['/api/'],
-    dev: astro.dev,
+    inspector: astro.dev && options.devToolbar !== false,
+    forbiddenPage: options.forbiddenPage,
     emitDenial(decision, context) {
       const sessionId = (context.locals as { sessionkit?: { session: { id: string } } }).sessionkit?.session.id;
       reporter.emit({

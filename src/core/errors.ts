@@ -17,12 +17,11 @@
  * - `ERR_SESSION_DESTROYED`: a destroyed session handle was written to.
  * - `ERR_SESSION_INVALID`: session data given to `setSession` / `updateSession` has the wrong shape.
  * - `ERR_STORE_UNAVAILABLE`: the session store could not be reached (fail closed).
- * - `ERR_STORE_CONFLICT`: a store update kept losing an optimistic-concurrency race.
  * - `ERR_UNAUTHENTICATED`: a session was required but the request has none (HTTP 401).
  * - `ERR_FORBIDDEN`: the session lacks the role or permission required (HTTP 403).
- * - `ERR_CSRF`: the request failed CSRF verification (HTTP 403).
+ * - `ERR_CSRF`: the request failed CSRF verification (HTTP 403; the code in CSRF refusal bodies).
  * - `ERR_NO_CONTEXT`: a request-scoped helper was called outside a request.
- * - `ERR_RATE_LIMITED`: too many attempts (HTTP 429).
+ * - `ERR_RATE_LIMITED`: too many attempts (HTTP 429; the code in `tooManyRequests()` bodies).
  * - `ERR_BAD_REQUEST`: the request path cannot be interpreted safely (HTTP 400; guard deny bodies).
  */
 export type SessionKitErrorCode =
@@ -32,7 +31,6 @@ export type SessionKitErrorCode =
   | 'ERR_SESSION_DESTROYED'
   | 'ERR_SESSION_INVALID'
   | 'ERR_STORE_UNAVAILABLE'
-  | 'ERR_STORE_CONFLICT'
   | 'ERR_UNAUTHENTICATED'
   | 'ERR_FORBIDDEN'
   | 'ERR_CSRF'

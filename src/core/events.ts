@@ -28,7 +28,14 @@ export type SessionEvent =
   | { readonly type: 'session.destroyed'; readonly sessionId: string }
   | { readonly type: 'session.revoked'; readonly sessionId: string; readonly userId?: string }
   | { readonly type: 'session.rejected'; readonly reason: RejectReason; readonly sessionId?: string }
-  | { readonly type: 'csrf.failed'; readonly reason: string; readonly method: string; readonly path: string }
+  | {
+      readonly type: 'csrf.failed';
+      readonly reason: string;
+      readonly method: string;
+      readonly path: string;
+      /** The session the request was checked against, when it had one. */
+      readonly sessionId?: string;
+    }
   | {
       readonly type: 'guard.denied';
       readonly status: number;

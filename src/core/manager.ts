@@ -127,10 +127,20 @@ export interface SessionManager<Data extends SessionData = SessionData, Flash ex
   describe(session: Session<Data, Flash>, metadata: SessionMetadata): void;
   /** Store mode: the live sessions of a user (ids, times, user agent, ip), oldest first. */
   listSessions(userId: string): Promise<SessionInfo[]>;
-  /** Store mode: deletes one session; it is rejected on its very next request. True when it existed. */
-  revokeSession(sessionId: string): Promise<boolean>;
+  /**
+   * Store mode: deletes one session; it is rejected on its very next request. True when it
+   * existed (and, with `userId`, belonged to that user: pass it when the id comes from a request,
+   * so one user cannot revoke another's session).
+   */
+  revokeSession(sessionId: string, options?: RevokeSessionOptions): Promise<boolean>;
   /** Store mode: deletes every session of a user, optionally except one (sign out other devices). */
   revokeUserSessions(userId: string, options?: RevokeOptions<Data, Flash>): Promise<number>;
+}
+
+/** Options of {@link SessionManager.revokeSession}. */
+export interface RevokeSessionOptions {
+  /** Revoke only if the session belongs to this user. */
+  userId?: string;
 }
 
 /** Options of {@link SessionManager.revokeUserSessions}. */
@@ -461,9 +471,20 @@ export function createSessionManager<
       return requireStore('listSessions()').listSessions(userId, nowSeconds());
     },
 
-    async revokeSession(sessionId) {
-      const revoked = await requireStore('revokeSession()').revokeSession(sessionId);
-      if (revoked) reporter.emit({ type: 'session.revoked', sessionId });
+    async revokeSession(sessionId, revokeOptions) {
+      const backendOfStore = requireStore('revokeSession()');
+      const userId = revokeOptions?.userId;
+      if (userId !== undefined) {
+        const owned = await backendOfStore.listSessions(userId, nowSeconds());
+        if (!owned.some((info) => info.id === sessionId)) return false;
+      }
+      const revoked = await backendOfStore.revokeSession(sessionId);
+      if (revoked)
+        reporter.emit(
+          userId === undefined
+            ? { type: 'session.revoked', sessionId }
+            : { type: 'session.revoked', sessionId, userId },
+        );
       return revoked;
     },
 

@@ -222,13 +222,13 @@ export class Session<Data extends SessionData = SessionData, Flash extends Sessi
 
   /**
    * Issues a new session id and keeps the data. Call it whenever privileges change
-   * (sign-in, sign-out, role change) to defeat session fixation. The issue time restarts.
+   * (sign-in, sign-out, role change) to defeat session fixation. The absolute lifetime is kept:
+   * only a sign-in (`setSession`, or {@link restartSessionLifetime}) starts a new one.
    */
   regenerate(): void {
     const state = this.#assertWritable('regenerate');
     state.previousId ??= state.record.id;
     state.record.id = state.newId();
-    state.record.createdAt = state.nowSeconds();
   }
 
   /** Ends the session: its data is dropped and the cookie (and store entry) deleted at commit. */
@@ -259,6 +259,15 @@ export function sessionRecordOf<D extends SessionData, F extends SessionData>(
   session: Session<D, F>,
 ): SessionRecord<D, F> {
   return readState(session).record;
+}
+
+/**
+ * Starts a new absolute lifetime for the session (its issue time becomes now). For sign-in only:
+ * a privilege change without re-authentication must keep the lifetime of the original sign-in.
+ */
+export function restartSessionLifetime(session: Session<SessionData, SessionData>): void {
+  const state = readState(session);
+  state.record.createdAt = state.nowSeconds();
 }
 
 /** @internal Clears change tracking after a successful commit. */

@@ -389,10 +389,21 @@ describe('createCsrfProtection: verifyRequest', () => {
       sessionId: 'other',
     });
     expect(events).toEqual([
-      { type: 'csrf.failed', reason: 'origin', method: 'POST', path: '/transfer' },
-      { type: 'csrf.failed', reason: 'bad-token', method: 'patch', path: '/transfer' },
+      { type: 'csrf.failed', reason: 'origin', method: 'POST', path: '/transfer', sessionId: 's' },
+      { type: 'csrf.failed', reason: 'bad-token', method: 'patch', path: '/transfer', sessionId: 'other' },
     ]);
     expect(JSON.stringify(events)).not.toContain(token.slice(3));
+  });
+
+  it('checks only the origin headers when requireToken is false (sessions managed elsewhere)', async () => {
+    const { csrf } = setup();
+    const noToken = request({ headers: sameOrigin, body: form({}) });
+    expect(await csrf.verifyRequest(noToken, { sessionId: undefined, requireToken: false })).toEqual({ ok: true });
+    const crossSite = request({ headers: { origin: evil, 'content-type': 'application/json' }, body: '{}' });
+    expect(await csrf.verifyRequest(crossSite, { sessionId: undefined, requireToken: false })).toMatchObject({
+      ok: false,
+      reason: 'origin',
+    });
   });
 
   it('works the same on the WebCrypto engine', async () => {
@@ -530,7 +541,7 @@ describe('csrfFailureResponse', () => {
     const forbidden = csrfFailureResponse({ ok: false, reason: 'origin', status: 403 });
     expect(forbidden.status).toBe(403);
     expect(forbidden.headers.get('cache-control')).toBe('no-store');
-    expect(await forbidden.json()).toEqual({ error: 'csrf', reason: 'origin' });
+    expect(await forbidden.json()).toMatchObject({ error: { code: 'ERR_CSRF', reason: 'origin' } });
     expect(csrfFailureResponse({ ok: false, reason: 'body-too-large', status: 413 }).status).toBe(413);
   });
 });

@@ -142,6 +142,11 @@ export interface VerifyRequestOptions {
    * Default: the origin of `request.url`.
    */
   origin?: string;
+  /**
+   * `false` checks only `Origin` / `Sec-Fetch-Site` / `Referer` (for apps whose sessions sessionkit
+   * does not manage, such as the Astro bridge mode). Default `true`.
+   */
+  requireToken?: boolean;
 }
 
 /**
@@ -306,10 +311,14 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
   const reporter = createReporter(options);
   const fetchScript = csrfFetchScript(headerName);
 
-  const fail = (request: Request, path: string, reason: CsrfFailureReason): CsrfFailure => {
+  const fail = (request: Request, path: string, reason: CsrfFailureReason, sessionId?: unknown): CsrfFailure => {
     const method = String((request as Partial<Request> | undefined)?.method ?? '').slice(0, 16);
     const reportedPath = path.slice(0, maxReportedPathLength);
-    reporter.emit({ type: 'csrf.failed', reason, method, path: reportedPath });
+    reporter.emit(
+      typeof sessionId === 'string' && sessionId.length > 0
+        ? { type: 'csrf.failed', reason, method, path: reportedPath, sessionId }
+        : { type: 'csrf.failed', reason, method, path: reportedPath },
+    );
     reporter.log('warn', 'CSRF verification failed', { reason, method, path: reportedPath });
     return reason === 'body-too-large' ? { ok: false, reason, status: 413 } : { ok: false, reason, status: 403 };
   };
@@ -354,9 +363,10 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
     const path = typeof input?.path === 'string' ? input.path : url.pathname;
     if (isExempt(path, request)) return { ok: true };
     const own = typeof input?.origin === 'string' ? originOfUrl(input.origin) : originOfUrl(url.href);
-    const headerFailure = checkHeaders(request, own);
-    if (headerFailure !== undefined) return fail(request, url.pathname, headerFailure);
     const sessionId = input?.sessionId;
+    const headerFailure = checkHeaders(request, own);
+    if (headerFailure !== undefined) return fail(request, url.pathname, headerFailure, sessionId);
+    if (input?.requireToken === false) return { ok: true };
     if (typeof sessionId !== 'string' || sessionId.length === 0) return fail(request, url.pathname, 'no-session');
 
     let token = request.headers.get(headerName);
@@ -365,13 +375,13 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
       if (isFormMediaType(mediaType)) {
         const limit = mediaType === 'multipart/form-data' ? maxMultipartBytes : maxFormBytes;
         const found = await readFormToken(request, mediaType, fieldName, limit);
-        if (found.kind === 'too-large') return fail(request, url.pathname, 'body-too-large');
+        if (found.kind === 'too-large') return fail(request, url.pathname, 'body-too-large', sessionId);
         if (found.kind === 'found') token = found.token;
       }
     }
-    if (token === null || token.length === 0) return fail(request, url.pathname, 'missing-token');
+    if (token === null || token.length === 0) return fail(request, url.pathname, 'missing-token', sessionId);
     const check = await codec.verify(token, sessionId);
-    return check.ok ? { ok: true } : fail(request, url.pathname, 'bad-token');
+    return check.ok ? { ok: true } : fail(request, url.pathname, 'bad-token', sessionId);
   };
 
   return {

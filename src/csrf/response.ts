@@ -17,7 +17,8 @@ import type { CsrfFailure } from './protection.ts';
  * ```
  */
 export function csrfFailureResponse(failure: CsrfFailure): Response {
-  return new Response(JSON.stringify({ error: 'csrf', reason: failure.reason }), {
+  const message = failure.status === 413 ? 'The form is too large.' : 'CSRF verification failed.';
+  return new Response(JSON.stringify({ error: { code: 'ERR_CSRF', message, reason: failure.reason } }), {
     status: failure.status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
   });

@@ -286,6 +286,12 @@ export interface Guard<S extends object = GuardSession, C = unknown> {
   match(path: string, method?: string): GuardMatch<S, C>;
   /** The rules that apply to a route pattern such as `/admin/[id]` and method (default `GET`). */
   matchRoute(routePattern: string, method?: string): GuardMatch<S, C>;
+  /**
+   * Whether a request is an API request (answered with JSON 401/403) or a page visit (redirects),
+   * by the same rules `decide` uses: a method other than GET/HEAD, a JSON body, a path under
+   * `apiPrefixes`, or an `Accept` header preferring JSON.
+   */
+  classify(input: Pick<DecideInput<S, C>, 'path' | 'method' | 'accept' | 'contentType'>): 'page' | 'api';
   /** Decides a request. Returns a promise only when an `allow` or `access.check` hook did. */
   decide(input: DecideInput<S, C>): MaybePromise<GuardDecision<S, C>>;
   /** Same as {@link Guard.decide}, with the reasons. Slower: for development tools and tests. */
@@ -872,6 +878,11 @@ export function createGuard<S extends object = GuardSession, C = unknown>(option
     matchRoute: (routePattern: string, method = 'GET') =>
       toMatch(normalizeRouteWith(routePattern, configPaths), String(method).toUpperCase(), 'route'),
     decide: (input: DecideInput<S, C>) => decideCore(input, undefined),
+    classify(input: Pick<DecideInput<S, C>, 'path' | 'method' | 'accept' | 'contentType'>) {
+      const method = input.method === undefined ? 'GET' : String(input.method).toUpperCase();
+      const normalized = normalizeWith(input.path, requestPaths);
+      return isApi(method, input as DecideInput<S, C>, normalized.ok ? normalized.segments : []) ? 'api' : 'page';
+    },
     explain: (input: DecideInput<S, C>) => {
       const trace: Trace<S, C> = { sources: [], checks: [], authenticated: false, kind: 'page' };
       const method = input?.method === undefined ? 'GET' : String(input.method).toUpperCase();

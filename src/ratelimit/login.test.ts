@@ -33,7 +33,13 @@ describe('createLoginLimiter (memory)', () => {
     const response = tooManyRequests(verdict.retryAfterSeconds);
     expect(response.status).toBe(429);
     expect(response.headers.get('retry-after')).toBe(String(verdict.retryAfterSeconds));
-    expect(await response.json()).toEqual({ error: 'too_many_requests', retryAfterSeconds: verdict.retryAfterSeconds });
+    expect(await response.json()).toEqual({
+      error: {
+        code: 'ERR_RATE_LIMITED',
+        message: 'Too many attempts. Try again later.',
+        retryAfterSeconds: verdict.retryAfterSeconds,
+      },
+    });
   });
 
   it('blockSeconds extends the refusal past the window once the limit is reached', async () => {

@@ -6,7 +6,7 @@
 
 /**
  * A `429 Too Many Requests` response with `Retry-After` (whole seconds, at least 1) and a JSON
- * body `{ error: 'too_many_requests', retryAfterSeconds }`; `no-store` so no cache keeps it.
+ * body `{ error: { code: 'ERR_RATE_LIMITED', message, retryAfterSeconds } }`; `no-store` so no cache keeps it.
  *
  * @param retryAfterSeconds - from a refused `check()`; rounded up, at least 1
  *
@@ -18,7 +18,10 @@
  */
 export function tooManyRequests(retryAfterSeconds: number): Response {
   const seconds = Number.isFinite(retryAfterSeconds) ? Math.max(1, Math.ceil(retryAfterSeconds)) : 1;
-  return new Response(JSON.stringify({ error: 'too_many_requests', retryAfterSeconds: seconds }), {
+  const body = {
+    error: { code: 'ERR_RATE_LIMITED', message: 'Too many attempts. Try again later.', retryAfterSeconds: seconds },
+  };
+  return new Response(JSON.stringify(body), {
     status: 429,
     headers: {
       'content-type': 'application/json; charset=utf-8',

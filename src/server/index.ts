@@ -18,7 +18,7 @@
  * @module
  */
 import { SessionKitError } from '../core/errors.ts';
-import type { Session, SessionData } from '../core/session.ts';
+import { restartSessionLifetime, type Session, type SessionData } from '../core/session.ts';
 import {
   isAuthenticated as hasSignedInShape,
   MAX_ACCESS_ENTRIES,
@@ -214,18 +214,20 @@ const accessKeys = ['role', 'roles', 'permissions'] as const;
 
 /**
  * Signs a session in after authentication: replaces the session data and rotates the session id
- * (no fixation). Persisted when the response is sent. Both argument orders work.
+ * (no fixation). Persisted when the response is sent. Both argument orders work. Resolves to the
+ * session handle now in use (for `flash`, or `manager.describe` in store mode).
  *
  * @throws `ERR_SESSION_INVALID` when `userId` is missing or roles/permissions are malformed
  *
  * @example
  * ```ts
- * await setSession(context, { userId: user.id, email: user.email, role: user.role });
+ * const session = await setSession(context, { userId: user.id, email: user.email, role: user.role });
+ * session.flash('notice', 'Signed in');
  * ```
  */
-export function setSession(context: SessionContextLike, session: SessionUser): Promise<void>;
-export function setSession(session: SessionUser, context?: SessionContextLike): Promise<void>;
-export function setSession(first: unknown, second?: unknown): Promise<void> {
+export function setSession(context: SessionContextLike, session: SessionUser): Promise<Session<SessionData>>;
+export function setSession(session: SessionUser, context?: SessionContextLike): Promise<Session<SessionData>>;
+export function setSession(first: unknown, second?: unknown): Promise<Session<SessionData>> {
   const { value, context } = orderArguments<SessionUser>(first, second);
   assertSessionShape(value, 'setSession()');
   const state = stateOf(context);
@@ -237,6 +239,8 @@ export function setSession(first: unknown, second?: unknown): Promise<void> {
       for (const key of Object.keys(session.data)) if (!Object.hasOwn(value, key)) writable.unset(key);
       for (const [key, entry] of Object.entries(value)) writable.set(key, entry);
       session.regenerate();
+      restartSessionLifetime(session);
+      return session;
     })(),
   );
 }
@@ -275,17 +279,26 @@ export function updateSession(first: unknown, second?: unknown): Promise<void> {
 }
 
 /**
- * Signs out: destroys the session (its cookie is deleted and, with a store, its record removed).
+ * Signs out: destroys the session (its cookie is deleted and, with a store, its record removed)
+ * and continues the request with a fresh anonymous session, so a flash message can still say
+ * goodbye. Await it before touching the session again.
  *
  * @example
  * ```ts
  * await clearSession(context);
- * return context.redirect('/');
+ * getSessionHandle(context).flash('notice', 'Signed out');
+ * return context.redirect('/', 303);
  * ```
  */
 export function clearSession(context?: SessionContextLike): Promise<void> {
-  stateOf(context).session.destroy();
-  return Promise.resolve();
+  const state = stateOf(context);
+  state.session.destroy();
+  return track(
+    state,
+    (async () => {
+      await writableSession(state);
+    })(),
+  );
 }
 
 /** Rotates the session id, keeping the data (call after any privilege change you make yourself). */

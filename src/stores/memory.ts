@@ -20,7 +20,10 @@ import {
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
-  /** At most this many sessions; the least recently used is evicted beyond it. Default 10 000. */
+  /**
+   * At most this many sessions. Beyond it the least recently used anonymous session (no user id)
+   * is evicted, and only when there is none, the least recently used signed-in one. Default 10 000.
+   */
   maxEntries?: number;
   /** Clock in milliseconds, for expiry (default `Date.now`). */
   now?: Clock;
@@ -64,6 +67,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
   const byUser = new Map<string, Set<string>>();
+  // Sessions without a user (anonymous, e.g. only holding a CSRF token), least recently used
+  // first: evicted before any signed-in session, so a flood of anonymous visits cannot push
+  // signed-in users out.
+  const anonymous = new Set<string>();
 
   const nowSeconds = (): number => Math.floor(now() / 1000);
 
@@ -86,6 +93,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     const entry = entries.get(id);
     if (entry === undefined) return false;
     entries.delete(id);
+    anonymous.delete(id);
     unindex(id, entry.session.userId);
     return true;
   };
@@ -99,6 +107,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     }
     entries.delete(id);
     entries.set(id, entry);
+    if (anonymous.delete(id)) anonymous.add(id);
     return entry;
   };
   const put = (session: StoredSession): void => {
@@ -106,9 +115,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     remove(session.id);
     entries.set(session.id, { session: rest, data: JSON.stringify(data), flash: JSON.stringify(flash) });
     index(session.id, session.userId);
+    if (session.userId === undefined) anonymous.add(session.id);
     while (entries.size > maxEntries) {
-      const oldest = entries.keys().next().value as string;
-      remove(oldest);
+      const victim = (anonymous.values().next().value ?? entries.keys().next().value) as string;
+      remove(victim);
     }
   };
   const materialize = (entry: Entry): StoredSession => ({

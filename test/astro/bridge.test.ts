@@ -28,6 +28,20 @@ describe('bridge mode: guard-only adoption over Astro sessions, custom context s
     expect(response.headers.getSetCookie().some((line) => line.startsWith('__Host-session'))).toBe(false);
   });
 
+  it('refuses cross-origin writes, JSON included, without tokens', async () => {
+    const browser = new Browser(server.url);
+    const post = (origin: string) =>
+      browser.fetch('/api/echo', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin, cookie: 'session_id=sid-user' },
+        body: '{"hello":1}',
+      });
+    const same = await post(server.url);
+    expect(same.status).toBe(200);
+    expect(await same.text()).toBe('{"hello":1}');
+    expect((await post('https://evil.example')).status).toBe(403);
+  });
+
   it('uses the custom runWithContext / getContextStore pair for request-scoped helpers', async () => {
     const response = await new Browser(server.url).fetch('/api/context-calls', {
       headers: { cookie: 'session_id=sid-user' },

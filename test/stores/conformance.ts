@@ -283,6 +283,8 @@ export function describeStoreConformance(
       expect(listed[0]!.lastSeenAt).toBeGreaterThanOrEqual(listed[0]!.createdAt);
       expect(JSON.stringify(listed)).not.toMatch(/secret|Hash|userId/);
 
+      expect(await managerA.revokeSession(first.id, { userId: `${user}-other` })).toBe(false);
+      expect((await managerB.load(first.jar.header())).status).toBe('valid');
       expect(await managerA.revokeSession(first.id)).toBe(true);
       expect(await managerB.load(first.jar.header())).toMatchObject({ status: 'rejected', reason: 'revoked' });
       expect(events).toContainEqual({ type: 'session.revoked', sessionId: first.id });

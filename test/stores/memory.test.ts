@@ -32,6 +32,27 @@ describe('memoryStore', () => {
     expect((await store.listByUser('u', 0)).map((info) => info.id).sort()).toEqual(['a', 'c', 'd']);
   });
 
+  it('evicts anonymous sessions before signed-in ones, so an anonymous flood cannot push users out', async () => {
+    const store = memoryStore({ maxEntries: 3 });
+    const row = (id: string, userId: string | undefined) => ({
+      id,
+      secretHash: 'h',
+      userId,
+      createdAt: 1,
+      renewedAt: 1,
+      expiresAt: 4_000_000_000,
+      data: {},
+      flash: {},
+    });
+    await store.create(row('signed-in', 'u'), { deadline: 4_000_000_000 });
+    for (let index = 0; index < 50; index++)
+      await store.create(row(`anon-${index}`, undefined), { deadline: 4_000_000_000 });
+    expect(store.size).toBe(3);
+    expect(await store.get('signed-in')).toBeDefined();
+    expect(await store.get('anon-49')).toBeDefined();
+    expect(await store.get('anon-0')).toBeUndefined();
+  });
+
   it('drops expired entries on read and on sweep', async () => {
     let now = 1_000_000;
     const store = memoryStore({ now: () => now });

@@ -1,0 +1,27 @@
+// The sessionkit demo: an Astro 7 app on @astrojs/node. Run it with `npm start` from the repository root.
+import node from '@astrojs/node';
+import { defineConfig } from 'astro/config';
+import sessionkit from 'sessionkit/astro';
+
+export default defineConfig({
+  output: 'server',
+  adapter: node({ mode: 'standalone' }),
+  integrations: [
+    // Plain data only here: these options are written into the server bundle as source text.
+    // Stores, secrets and event hooks live in src/sessionkit.ts.
+    sessionkit({
+      loginPath: '/login',
+      protect: [
+        // Any signed-in user: a rule must require something, and `allow: () => true` says "signed in".
+        { pattern: '/dashboard', allow: () => true },
+        { pattern: '/devices', allow: () => true },
+        // By role and by permission.
+        { pattern: '/admin/**', role: 'admin' },
+        { pattern: '/reports/**', permission: 'reports:read' },
+        // JSON APIs (paths under /api/ get JSON 401/403 instead of redirects).
+        { pattern: '/api/me', allow: () => true },
+        { pattern: '/api/admin/**', role: 'admin' },
+      ],
+    }),
+  ],
+});
