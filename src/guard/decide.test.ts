@@ -1085,3 +1085,15 @@ describe('types (compile-time)', () => {
     guard.decide({ session: { userId: 'u', plan: 'gold' }, path: '/p' });
   });
 });
+
+describe('classify', () => {
+  const guard = createGuard({ rules: [{ pattern: '/admin/**', role: 'admin' }], apiPrefixes: ['/api/'] });
+  it('tells API requests from page visits by the same rules as decide', () => {
+    expect(guard.classify({ path: '/admin', method: 'GET', accept: 'text/html' })).toBe('page');
+    expect(guard.classify({ path: '/admin', method: 'POST', accept: 'text/html' })).toBe('api');
+    expect(guard.classify({ path: '/api/users', method: 'GET' })).toBe('api');
+    expect(guard.classify({ path: '/admin', method: 'GET', accept: 'application/json' })).toBe('api');
+    expect(guard.classify({ path: '/admin', method: 'GET', contentType: 'application/json' })).toBe('api');
+    expect(guard.classify({ path: '/%zz', method: 'GET', accept: 'text/html' })).toBe('page');
+  });
+});

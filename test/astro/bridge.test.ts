@@ -19,6 +19,8 @@ describe('bridge mode: guard-only adoption over Astro sessions, custom context s
     expect(asUser.status).toBe(200);
     expect(await asUser.text()).toContain('Welcome, user@example.com');
     expect((await user.fetch('/admin', { headers: { cookie: 'session_id=sid-user' } })).status).toBe(403);
+    const refused = await user.fetch('/admin', { headers: { cookie: 'session_id=sid-user', accept: 'text/html' } });
+    expect(await refused.text()).toContain('No entry here');
     const admin = new Browser(server.url);
     expect((await admin.fetch('/admin', { headers: { cookie: 'session_id=sid-admin' } })).status).toBe(200);
   });
