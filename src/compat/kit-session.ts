@@ -46,7 +46,7 @@ import { createSessionManager as createCoreManager, type SessionInput } from '..
 import { assertOptionsObject, describeValue } from '../core/options.ts';
 import type { SecretInput } from '../core/secrets.ts';
 import { defineValue, Session, type SessionData } from '../core/session.ts';
-import type { SessionStore as CoreSessionStore } from '../core/store.ts';
+import { type SessionStore as CoreSessionStore, isSessionStore } from '../core/store.ts';
 import { encryptStore } from '../stores/encrypt.ts';
 
 /**
@@ -175,18 +175,6 @@ interface StorageInternals {
 const keyBytes = new WeakMap<RawSessionKey, Uint8Array>();
 const storageInternals = new WeakMap<SessionStore, StorageInternals>();
 
-function isCoreStore(value: unknown): value is CoreSessionStore {
-  const store = value as CoreSessionStore | null;
-  return (
-    typeof store === 'object' &&
-    store !== null &&
-    typeof store.get === 'function' &&
-    typeof store.create === 'function' &&
-    typeof store.patch === 'function' &&
-    typeof store.delete === 'function'
-  );
-}
-
 function makeStorage<T extends SessionData>(internals: StorageInternals): SessionStore<T> {
   const storage: SessionStore<T> = Object.freeze({ kind: internals.kind, encrypted: internals.key !== undefined });
   storageInternals.set(storage, internals);
@@ -194,7 +182,7 @@ function makeStorage<T extends SessionData>(internals: StorageInternals): Sessio
 }
 
 function internalsOf(storage: unknown, where: string): StorageInternals {
-  if (isCoreStore(storage)) return { kind: 'store', store: storage, key: undefined, encryptValues: false };
+  if (isSessionStore(storage)) return { kind: 'store', store: storage, key: undefined, encryptValues: false };
   const internals = storageInternals.get(storage as SessionStore);
   if (internals === undefined) {
     throw configError(

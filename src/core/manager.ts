@@ -44,7 +44,7 @@ import {
   sessionChangesOf,
   sessionRecordOf,
 } from './session.ts';
-import type { SessionMetadata, SessionStore } from './store.ts';
+import { isSessionStore, type SessionMetadata, type SessionStore } from './store.ts';
 import { createStoreBackend, SessionGoneError, type SessionInfo, type StoreBackend } from './store-backend.ts';
 
 /** What a session can be loaded from: a request, its headers, a `Cookie` header value, or nothing. */
@@ -182,18 +182,6 @@ const managerOptionKeys = [
 
 function isKeyRing(value: unknown): value is KeyRing {
   return typeof value === 'object' && value !== null && typeof (value as KeyRing).derive === 'function';
-}
-
-function isSessionStore(value: unknown): value is SessionStore {
-  const store = value as SessionStore | null;
-  return (
-    typeof store === 'object' &&
-    store !== null &&
-    typeof store.get === 'function' &&
-    typeof store.create === 'function' &&
-    typeof store.patch === 'function' &&
-    typeof store.delete === 'function'
-  );
 }
 
 function userAgentOf(input: SessionInput): string | undefined {

@@ -237,3 +237,37 @@ export function parseJsonObject(text: string): Record<string, unknown> {
     ? (parsed as Record<string, unknown>)
     : {};
 }
+
+/** True when `value` has the shape of a {@link SessionStore} (the methods the manager calls). */
+export function isSessionStore(value: unknown): value is SessionStore {
+  const store = value as SessionStore | null;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    typeof store.get === 'function' &&
+    typeof store.create === 'function' &&
+    typeof store.patch === 'function' &&
+    typeof store.delete === 'function'
+  );
+}
+
+/**
+ * A stored session as the column values of the SQL stores, in their table order:
+ * id, secret_hash, user_id, created_at, renewed_at, expires_at, data, flash, user_agent, ip.
+ */
+export function sqlRowValues(
+  session: StoredSession,
+): [string, string, string | null, number, number, number, string, string, string | null, string | null] {
+  return [
+    session.id,
+    session.secretHash,
+    session.userId ?? null,
+    session.createdAt,
+    session.renewedAt,
+    session.expiresAt,
+    JSON.stringify(session.data),
+    JSON.stringify(session.flash),
+    session.userAgent ?? null,
+    session.ip ?? null,
+  ];
+}

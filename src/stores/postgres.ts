@@ -10,7 +10,7 @@
 import { configError } from '../core/errors.ts';
 import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
-import type { SessionStore, StoredSessionInfo } from '../core/store.ts';
+import { type SessionStore, type StoredSessionInfo, sqlRowValues } from '../core/store.ts';
 
 /** The part of a `pg` Pool (or Client) the store uses. */
 export interface PgQueryable {
@@ -154,18 +154,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       };
     },
     async create(session, createOptions) {
-      const values: unknown[] = [
-        session.id,
-        session.secretHash,
-        session.userId ?? null,
-        session.createdAt,
-        session.renewedAt,
-        session.expiresAt,
-        JSON.stringify(session.data),
-        JSON.stringify(session.flash),
-        session.userAgent ?? null,
-        session.ip ?? null,
-      ];
+      const values = sqlRowValues(session);
       if (createOptions.replacing !== undefined) {
         const result = await query(statements.replace, [...values, createOptions.replacing]);
         if (result.rowCount === 0) return false;

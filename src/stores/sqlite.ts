@@ -10,7 +10,13 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { configError } from '../core/errors.ts';
 import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
-import { parseJsonObject, type SessionPatch, type SessionStore, type StoredSessionInfo } from '../core/store.ts';
+import {
+  parseJsonObject,
+  type SessionPatch,
+  type SessionStore,
+  type StoredSessionInfo,
+  sqlRowValues,
+} from '../core/store.ts';
 
 /** Options of {@link sqliteStore}. */
 export interface SqliteStoreOptions {
@@ -185,18 +191,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       };
     },
     async create(session, createOptions) {
-      const values = [
-        session.id,
-        session.secretHash,
-        session.userId ?? null,
-        session.createdAt,
-        session.renewedAt,
-        session.expiresAt,
-        JSON.stringify(session.data),
-        JSON.stringify(session.flash),
-        session.userAgent ?? null,
-        session.ip ?? null,
-      ] as const;
+      const values = sqlRowValues(session);
       if (createOptions.replacing === undefined) {
         insert.run(...values);
       } else {

@@ -3,13 +3,13 @@
  * the global setup into .tmp/, so a developer's `npm start` build is left alone), and servers on
  * free loopback ports, each with its own data folder and secret.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childEnv, freePort } from '../../support/astro.ts';
+import { childEnv, type FixtureServer, freePort, startServerProcess } from '../../support/astro.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 export const demoRoot = join(repoRoot, 'examples', 'demo');
@@ -69,20 +69,6 @@ export function newDataDir(): string {
   return mkdtempSync(join(tmpdir(), 'sessionkit-demo-e2e-'));
 }
 
-async function waitUntilServing(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`demo server exited (${child.exitCode}):\n${output()}`);
-    try {
-      await fetch(`${url}/`, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(`demo server at ${url} did not start:\n${output()}`);
-}
-
 /** Serves the built demo on a free port of 127.0.0.1. */
 export async function startDemo(options: DemoOptions = {}): Promise<DemoServer> {
   const entry = join(demoBuildDir, 'server', 'entry.mjs');
@@ -91,40 +77,30 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServer> 
   const dataDir = options.dataDir ?? newDataDir();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [entry], {
-    cwd: demoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: childEnv({
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DEMO_DATA_DIR: dataDir,
-      SESSIONKIT_SECRET: options.secret ?? newSecret(),
-      ...options.env,
-    }),
-  });
-  let log = '';
-  child.stdout?.on('data', (chunk) => {
-    log += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    log += chunk;
-  });
-  const output = () => log;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
-        resolve();
-      };
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', done);
-      child.kill('SIGTERM');
-    });
+  const env = {
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DEMO_DATA_DIR: dataDir,
+    SESSIONKIT_SECRET: options.secret ?? newSecret(),
+    ...options.env,
+  };
+  const removeOwnData = () => {
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  let server: FixtureServer;
   try {
-    await waitUntilServing(url, child, output);
+    server = await startServerProcess([entry], demoRoot, env, url, 30_000);
   } catch (error) {
-    await stop();
+    removeOwnData();
     throw error;
   }
-  return { url, dataDir, output, stop };
+  return {
+    url,
+    dataDir,
+    output: server.output,
+    async stop() {
+      await server.stop();
+      removeOwnData();
+    },
+  };
 }
