@@ -33,12 +33,23 @@ export function requestGuardInfo(context: APIContext): RequestGuardInfo {
 
 type Decision = GuardDecision<Record<string, unknown>, AstroGuardContext>;
 
-/** Decides a request and records the outcome in `info`. */
-export async function decideRequest(
+/** The path of an absolute URL as sent (no normalisation), without building a `URL` object. */
+export function rawPathOf(url: string): string {
+  const authority = url.indexOf('//');
+  let start = authority === -1 ? 0 : authority + 2;
+  while (start < url.length && url[start] !== '/' && url[start] !== '?' && url[start] !== '#') start++;
+  if (start === url.length || url[start] !== '/') return '/';
+  let end = start;
+  while (end < url.length && url[end] !== '?' && url[end] !== '#') end++;
+  return url.slice(start, end);
+}
+
+/** Decides a request and records the outcome in `info`. Synchronous unless a rule's hook is async. */
+export function decideRequest(
   runtime: SessionkitRuntime,
   context: APIContext,
   info: RequestGuardInfo,
-): Promise<Decision> {
+): Decision | Promise<Decision> {
   const state = (context.locals as { sessionkit?: { session: { data: Record<string, unknown> } } }).sessionkit;
   const request = context.request;
   const base = {
@@ -50,14 +61,21 @@ export async function decideRequest(
     contentType: request.headers.get('content-type'),
     context: context as unknown as AstroGuardContext,
   };
-  let decision: Decision = await runtime.guard.decide({ ...base, path: context.url.pathname });
-  const rawPath = new URL(request.url).pathname;
-  if (decision.action === 'allow' && rawPath !== context.url.pathname) {
-    decision = await runtime.guard.decide({ ...base, path: rawPath });
-  }
-  info.checkedRoute = context.routePattern;
-  info.protected ||= decision.action !== 'allow' || (decision.rule !== undefined && !('public' in decision.rule));
-  return decision;
+  const rawPath = rawPathOf(request.url);
+  const record = (decision: Decision): Decision => {
+    info.checkedRoute = context.routePattern;
+    info.protected ||= decision.action !== 'allow' || (decision.rule !== undefined && !('public' in decision.rule));
+    return decision;
+  };
+  // Astro's normalised path first; then, when the raw path differs (encoded or doubled
+  // characters), the raw one too: the stricter answer wins.
+  const second = (first: Decision): Decision | Promise<Decision> => {
+    if (first.action !== 'allow' || rawPath === context.url.pathname) return record(first);
+    const again = runtime.guard.decide({ ...base, path: rawPath });
+    return again instanceof Promise ? again.then(record) : record(again);
+  };
+  const first = runtime.guard.decide({ ...base, path: context.url.pathname });
+  return first instanceof Promise ? first.then(second) : second(first);
 }
 
 /** True when the request's path or route is covered by a protecting rule (for the outage answer). */

@@ -105,6 +105,30 @@ async function inspect(runtime: SessionkitRuntime, context: APIContext, session:
 }
 
 /**
+ * The request's CSRF token, issued on first use for the session id current at that moment (so a
+ * page rendered after a sign-in carries a token of the new session), once per id. Issued lazily
+ * where the MAC is synchronous (node:crypto); on WebCrypto one token for the loaded session is
+ * issued up front. Bridge mode has no token (sessions are Astro's): only origin checks apply.
+ */
+function csrfTokenSource(
+  runtime: SessionkitRuntime,
+  loadedId: string,
+): ((sessionId: string) => string) | Promise<(sessionId: string) => string> {
+  const csrf = runtime.csrf;
+  if (csrf === undefined || runtime.bridge !== undefined) return () => '';
+  if (!csrf.issuesSynchronously) return csrf.issueToken(loadedId).then((token) => () => token);
+  let issuedFor: string | undefined;
+  let token = '';
+  return (sessionId) => {
+    if (issuedFor !== sessionId) {
+      token = csrf.issueTokenSync(sessionId) as string;
+      issuedFor = sessionId;
+    }
+    return token;
+  };
+}
+
+/**
  * The answer to a denial: the app's own forbidden page (rendered through a rewrite, status 403)
  * for page visits when `forbiddenPage` is set, otherwise sessionkit's redirect, page or JSON.
  */
@@ -141,21 +165,21 @@ export async function handleRequest(context: APIContext, next: MiddlewareNext): 
     }
     return runtime.contextStore === undefined ? next() : runtime.contextStore.run(existing, next);
   }
-  const json = wantsJson(runtime, context);
+  // Classified only when sessionkit answers by itself (denials, outages): most requests never need it.
+  const json = () => wantsJson(runtime, context);
   const loaded = await loadSession(runtime, context);
-  if (loaded.storeUnavailable && guardedRoutes(runtime, context)) return unavailableResponse(json);
+  if (loaded.storeUnavailable && guardedRoutes(runtime, context)) return unavailableResponse(json());
 
   let tokenUsed = false;
-  // Bridge mode: sessions are Astro's, so only the Origin / Sec-Fetch-Site checks apply (no token).
-  const csrfToken =
-    runtime.csrf === undefined || runtime.bridge !== undefined ? '' : await runtime.csrf.issueToken(loaded.session.id);
+  const tokenSource = csrfTokenSource(runtime, loaded.session.id);
+  const csrfToken = typeof tokenSource === 'function' ? tokenSource : await tokenSource;
   const state: RequestSessionState = {
     session: loaded.session,
     manager: runtime.manager,
     access: runtime.access as RequestSessionState['access'],
     get csrfToken() {
       tokenUsed = true;
-      return csrfToken;
+      return csrfToken(state.session.id);
     },
     storeUnavailable: loaded.storeUnavailable,
     retired: [],
@@ -177,20 +201,23 @@ export async function handleRequest(context: APIContext, next: MiddlewareNext): 
   if (runtime.inspector && context.url.pathname === inspectPath) return inspect(runtime, context, loaded.session);
 
   const info: RequestGuardInfo = requestGuardInfo(context);
-  const decision = await decideRequest(runtime, context, info);
+  const pending = decideRequest(runtime, context, info);
+  const decision = pending instanceof Promise ? await pending : pending;
   let response: Response;
   if (decision.action !== 'allow') {
     runtime.emitDenial(decision, context);
-    response = await deny(runtime, context, decision, json);
+    response = await deny(runtime, context, decision, json());
   } else {
     try {
       response = runtime.contextStore === undefined ? await next() : await runtime.contextStore.run(state, next);
     } catch (error) {
+      // A store outage met by the page itself (e.g. listing sessions) is a 503 too, not a 500.
+      if (isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) return unavailableResponse(json());
       if (!isSessionKitError(error, 'ERR_UNAUTHENTICATED') && !isSessionKitError(error, 'ERR_FORBIDDEN')) throw error;
-      response = await deny(runtime, context, errorDecision(runtime, context, error.status as 401 | 403), json);
+      response = await deny(runtime, context, errorDecision(runtime, context, error.status as 401 | 403), json());
     }
   }
-  await Promise.all(state.pending);
+  if (state.pending.length > 0) await Promise.all(state.pending);
 
   let cookies: string[] = [];
   if (runtime.bridge === 'astro-session') await commitBridge(context, state);
@@ -199,7 +226,7 @@ export async function handleRequest(context: APIContext, next: MiddlewareNext): 
       cookies = await commitCookies(runtime, state, tokenUsed);
     } catch (error) {
       if (!isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) throw error;
-      return unavailableResponse(json);
+      return unavailableResponse(json());
     }
   }
   // Pages carrying the session's CSRF token are personal too, even when no cookie changed.

@@ -18,10 +18,20 @@ function isPlainObject(value: unknown): value is SessionData {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function decodePayload(bytes: Uint8Array): Payload | undefined {
+/**
+ * How many recently opened or written cookie values are remembered, per backend. A browser sends
+ * the same cookie value on every request until it changes, so remembering the authenticated
+ * plaintext of an exact value saves the AES-GCM operation on repeat requests. Only values that
+ * authenticated (or that this process sealed) are kept; expiry is still checked on every request
+ * (by the manager, from the payload), and each hit parses a fresh copy, so no data is shared
+ * between requests.
+ */
+export const openedCookieCacheSize = 2048;
+
+function decodePayload(text: string): Payload | undefined {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(decoder.decode(bytes));
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -43,12 +53,35 @@ export function createSealedBackend<Data extends SessionData, Flash extends Sess
   sealer: Sealer,
   context: string,
 ): SessionBackend<Data, Flash> {
+  // Oldest first (Map insertion order).
+  const opened = new Map<string, { readonly text: string; readonly keyIndex: number }>();
+  const remember = (cookieValue: string, entry: { readonly text: string; readonly keyIndex: number }) => {
+    opened.set(cookieValue, entry);
+    if (opened.size > openedCookieCacheSize) opened.delete(opened.keys().next().value as string);
+    return entry;
+  };
+  const open = async (cookieValue: string) => {
+    // Evicted oldest-inserted first: a hit does not reorder (a changed session is re-inserted
+    // when written, and an unchanged one costs one AES-GCM operation again after eviction).
+    const known = opened.get(cookieValue);
+    if (known !== undefined) return known;
+    const result = await sealer.unseal(cookieValue, context);
+    if (!result.ok) return result.reason;
+    let text: string;
+    try {
+      text = decoder.decode(result.plaintext);
+    } catch {
+      return 'malformed' as const;
+    }
+    return remember(cookieValue, { text, keyIndex: result.keyIndex });
+  };
+
   return {
     kind: 'cookie',
     async read(cookieValue): Promise<BackendReadResult<Data, Flash>> {
-      const opened = await sealer.unseal(cookieValue, context);
-      if (!opened.ok) return { ok: false, reason: opened.reason };
-      const payload = decodePayload(opened.plaintext);
+      const entry = await open(cookieValue);
+      if (typeof entry === 'string') return { ok: false, reason: entry };
+      const payload = decodePayload(entry.text);
       if (payload === undefined) return { ok: false, reason: 'malformed' };
       const record: SessionRecord<Data, Flash> = {
         id: payload[0],
@@ -58,12 +91,16 @@ export function createSealedBackend<Data extends SessionData, Flash extends Sess
         data: payload[4] as Data,
         flash: (payload[5] ?? {}) as Partial<Flash>,
       };
-      return { ok: true, record, reissue: opened.keyIndex > 0 };
+      return { ok: true, record, reissue: entry.keyIndex > 0 };
     },
     async write(record) {
       const payload: Payload = [record.id, record.createdAt, record.renewedAt, record.expiresAt, record.data];
       if (Object.keys(record.flash).length > 0) payload.push(record.flash as SessionData);
-      return { cookieValue: await sealer.seal(encoder.encode(JSON.stringify(payload)), context) };
+      const text = JSON.stringify(payload);
+      const cookieValue = await sealer.seal(encoder.encode(text), context);
+      // The browser sends this value back next: it is authentic by construction.
+      remember(cookieValue, { text, keyIndex: 0 });
+      return { cookieValue };
     },
     async remove() {},
   };

@@ -57,6 +57,12 @@ interface SessionState<Data extends SessionData, Flash extends SessionData> {
 
 const hasOwn = Object.hasOwn;
 
+/**
+ * The key set of a handle that has not written yet: shared, and never added to (a handle
+ * swaps in its own set on its first write), so a read-only request allocates no sets.
+ */
+const noKeys: Set<string> = new Set();
+
 /** Defines an own enumerable property, safe for keys such as `__proto__`. */
 export function defineValue(target: object, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
@@ -89,8 +95,8 @@ export class Session<Data extends SessionData = SessionData, Flash extends Sessi
     this.#state = {
       record,
       isNew,
-      setKeys: new Set(),
-      unsetKeys: new Set(),
+      setKeys: noKeys,
+      unsetKeys: noKeys,
       flashChanged: false,
       previousId: undefined,
       destroyed: false,
@@ -173,6 +179,7 @@ export class Session<Data extends SessionData = SessionData, Flash extends Sessi
       return;
     }
     defineValue(data, key, next);
+    if (state.setKeys === noKeys) state.setKeys = new Set();
     state.setKeys.add(key);
     state.unsetKeys.delete(key);
   }
@@ -183,6 +190,7 @@ export class Session<Data extends SessionData = SessionData, Flash extends Sessi
     const data = state.record.data as SessionData;
     if (!hasOwn(data, key)) return;
     delete data[key];
+    if (state.unsetKeys === noKeys) state.unsetKeys = new Set();
     state.unsetKeys.add(key);
     state.setKeys.delete(key);
   }
@@ -273,8 +281,8 @@ export function restartSessionLifetime(session: Session<SessionData, SessionData
 /** @internal Clears change tracking after a successful commit. */
 export function markSessionCommitted(session: Session<SessionData, SessionData>): void {
   const state = readState(session);
-  state.setKeys.clear();
-  state.unsetKeys.clear();
+  state.setKeys = noKeys;
+  state.unsetKeys = noKeys;
   state.flashChanged = false;
   state.previousId = undefined;
   state.isNew = false;

@@ -406,6 +406,21 @@ describe('createCsrfProtection: verifyRequest', () => {
     });
   });
 
+  it('issues tokens synchronously on node:crypto, and says so by returning undefined on WebCrypto', async () => {
+    const { csrf } = setup();
+    expect(csrf.issuesSynchronously).toBe(true);
+    const token = csrf.issueTokenSync('s');
+    expect(token).toBeDefined();
+    expect(await csrf.verifyToken(token, 's')).toMatchObject({ ok: true });
+    expect(await csrf.verifyToken(token, 't')).toMatchObject({ ok: false });
+    const web = createCsrfProtection({
+      keyRing: createKeyRing(testSecrets[0], { forceWebCrypto: true }),
+      cryptoEngine: 'webcrypto',
+    });
+    expect(web.issuesSynchronously).toBe(false);
+    expect(web.issueTokenSync('s')).toBeUndefined();
+  });
+
   it('works the same on the WebCrypto engine', async () => {
     const keyRing = createKeyRing(testSecrets[0], { forceWebCrypto: true });
     const csrf = createCsrfProtection({ keyRing, cryptoEngine: 'webcrypto' });

@@ -161,6 +161,13 @@ export interface VerifyRequestOptions {
 export interface CsrfProtection {
   /** A fresh token bound to `sessionId` (every call differs). Throws if `sessionId` is empty. */
   issueToken(sessionId: string): Promise<string>;
+  /**
+   * The same, synchronously, on the `node:crypto` engine; `undefined` on WebCrypto (use
+   * {@link issueToken}). Lets a framework issue tokens lazily, only for pages that render one.
+   */
+  issueTokenSync(sessionId: string): string | undefined;
+  /** True when {@link issueTokenSync} returns tokens (the `node:crypto` engine, keys ready). */
+  readonly issuesSynchronously: boolean;
   /** Verifies a token against `sessionId`. Never throws on bad input. */
   verifyToken(token: unknown, sessionId: unknown): Promise<CsrfTokenCheck>;
   /** Verifies a request (origin headers, then token). Never throws; leaves the body readable. */
@@ -386,6 +393,10 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
 
   return {
     issueToken: (sessionId) => codec.issue(sessionId),
+    issueTokenSync: (sessionId) => codec.issueSync(sessionId),
+    get issuesSynchronously() {
+      return codec.synchronous;
+    },
     verifyToken: (token, sessionId) => codec.verify(token, sessionId),
     async verifyRequest(request, input) {
       try {

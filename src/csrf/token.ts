@@ -89,6 +89,13 @@ export type CsrfTokenCheck =
 export interface CsrfTokenCodec {
   /** A fresh token bound to `sessionId`. Every call returns a different token. */
   issue(sessionId: string): Promise<string>;
+  /**
+   * The same, synchronously, when the keys are ready and the MAC engine is synchronous
+   * (`node:crypto`); `undefined` otherwise (WebCrypto), in which case use {@link issue}.
+   */
+  issueSync(sessionId: string): string | undefined;
+  /** True when {@link issueSync} returns tokens (keys ready, synchronous engine). */
+  readonly synchronous: boolean;
   /** Checks a token against `sessionId`. Never throws on bad input. */
   verify(token: unknown, sessionId: unknown): Promise<CsrfTokenCheck>;
 }
@@ -108,12 +115,17 @@ export interface CsrfTokenCodecOptions {
 interface PreparedKey {
   readonly keyId: number;
   readonly mac: MacKey;
+  /** The MAC engine in use: `node` signs synchronously. */
+  readonly engine: MacKey['engine'];
 }
 
 const encoder = new TextEncoder();
 
 function prepare(keys: readonly DerivedKey[], engine: CryptoEngine): PreparedKey[] {
-  return keys.map((key) => ({ keyId: key.keyId, mac: createMacKey(key.material, engine) }));
+  return keys.map((key) => {
+    const mac = createMacKey(key.material, engine);
+    return { keyId: key.keyId, mac, engine: mac.engine };
+  });
 }
 
 function macInput(header: Uint8Array, sessionId: string): Uint8Array {
@@ -147,26 +159,48 @@ export function createCsrfTokenCodec(keyRing: KeyRing, options: CsrfTokenCodecOp
   const keys = (): PreparedKey[] | Promise<PreparedKey[]> => prepared;
   const nowSeconds = (): number => Math.floor(now() / 1000);
 
+  const assertSessionId = (sessionId: unknown): void => {
+    if (typeof sessionId !== 'string' || sessionId.length === 0) {
+      throw configError(
+        'A CSRF token needs a session id.',
+        'Tokens are bound to a session: make sure a session (anonymous if need be) exists and is committed before issuing a token.',
+      );
+    }
+  };
+  const header = (newest: PreparedKey): Uint8Array => {
+    const bytes = new Uint8Array(headerLength);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(0, newest.keyId);
+    view.setUint32(keyIdLength, nowSeconds() >>> 0);
+    bytes.set(randomBytes(nonceLength).subarray(0, nonceLength), keyIdLength + issuedAtLength);
+    return bytes;
+  };
+  const encode = (head: Uint8Array, tag: Uint8Array): string => {
+    const bytes = new Uint8Array(tokenBytes);
+    bytes.set(head, 0);
+    bytes.set(tag, headerLength);
+    return csrfTokenPrefix + encodeBase64Url(bytes);
+  };
+
   return {
     async issue(sessionId) {
-      if (typeof sessionId !== 'string' || sessionId.length === 0) {
-        throw configError(
-          'A CSRF token needs a session id.',
-          'Tokens are bound to a session: make sure a session (anonymous if need be) exists and is committed before issuing a token.',
-        );
-      }
-      const ring = await keys();
-      const newest = ring[0] as PreparedKey;
-      const header = new Uint8Array(headerLength);
-      const view = new DataView(header.buffer);
-      view.setUint32(0, newest.keyId);
-      view.setUint32(keyIdLength, nowSeconds() >>> 0);
-      header.set(randomBytes(nonceLength).subarray(0, nonceLength), keyIdLength + issuedAtLength);
-      const tag = await newest.mac.sign(macInput(header, sessionId));
-      const bytes = new Uint8Array(tokenBytes);
-      bytes.set(header, 0);
-      bytes.set(tag, headerLength);
-      return csrfTokenPrefix + encodeBase64Url(bytes);
+      assertSessionId(sessionId);
+      const newest = (await keys())[0] as PreparedKey;
+      const head = header(newest);
+      return encode(head, await newest.mac.sign(macInput(head, sessionId)));
+    },
+
+    get synchronous() {
+      const ring = keys();
+      return Array.isArray(ring) && (ring[0] as PreparedKey).engine === 'node';
+    },
+
+    issueSync(sessionId) {
+      assertSessionId(sessionId);
+      if (!this.synchronous) return undefined;
+      const newest = (keys() as PreparedKey[])[0] as PreparedKey;
+      const head = header(newest);
+      return encode(head, newest.mac.sign(macInput(head, sessionId)) as Uint8Array);
     },
 
     async verify(token, sessionId) {

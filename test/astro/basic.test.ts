@@ -154,6 +154,21 @@ function describeApp(mode: 'production' | 'dev', start: () => Promise<FixtureSer
       expect(await (await browser.fetch('/login')).text()).not.toContain('Signed in');
     });
 
+    it('a page rendered in the same request as a sign-in carries a token of the new session', async () => {
+      const browser = new Browser(server.url);
+      const anonymousToken = await browser.csrfToken();
+      const signedIn = await browser.fetch('/sign-in-here', {
+        method: 'POST',
+        headers: { 'x-csrf-token': anonymousToken, origin: server.url },
+      });
+      expect(signedIn.status).toBe(200);
+      const token = /<meta name="csrf-token" content="([^"]+)"/.exec(await signedIn.text())?.[1];
+      expect(token).toBeDefined();
+      expect(token).not.toBe(anonymousToken);
+      const response = await browser.postJson('/api/update-role', { newRole: 'user' }, token!);
+      expect(response.status).toBe(200);
+    });
+
     it('refuses open redirects in returnTo', async () => {
       const browser = new Browser(server.url);
       const token = await browser.csrfToken();

@@ -1,0 +1,437 @@
+// HTTP suite: the same one-page Astro 7 app (output server, @astrojs/node standalone) in seven
+// variants, each built once and served by its own process on 127.0.0.1, driven by autocannon
+// (a separate process) with a signed-in cookie, interleaved over rounds; medians reported.
+//
+//   npx node bench/http/http.bench.mjs     (run by bench/run.mjs; the library must be built)
+//
+// Variants (bench/http/apps/<name>):
+//   bare        no session library; the page prints a constant user id
+//   cookie      sessionkit, sealed-cookie mode (the default)
+//   sqlite      sessionkit, sqliteStore
+//   sqlite-raw  floor for sqlite: the page does one prepared SELECT by a plain id cookie
+//   redis       sessionkit, redisStore (ioredis, auto-pipelining), 127.0.0.1:6379, own key prefix
+//   redis-raw   floor for redis: the page does one GET by a plain id cookie
+//   iron        iron-session 9 getIronSession() in the page, reading and not saving
+// Diagnostics (only when named in BENCH_HTTP_VARIANTS):
+//   noop-middleware  bare plus two pass-through middlewares (pre, post) registered as sessionkit does
+//   cookie-nocsrf    cookie with `csrf: false`
+//
+// Every request carries a valid session that the request does not change (the common case: a
+// signed-in user browsing), so no variant writes anything: the check below refuses to measure a
+// variant whose page answers with a Set-Cookie or without the user id.
+//
+// Environment: BENCH_OUT (JSON file), BENCH_HTTP_ROUNDS (3), BENCH_HTTP_DURATION (10 s),
+// BENCH_HTTP_WARMUP (3 s), BENCH_HTTP_CONNECTIONS (50), BENCH_HTTP_VARIANTS (comma list),
+// BENCH_HTTP_SKIP_BUILD=1 (reuse the last builds), BENCH_HTTP_CPU_PROF=<variant,...> (serve those
+// variants with --cpu-prof into bench/.tmp/profiles/<variant>/; see bench/http/profile.mjs).
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { payload } from './apps/shared/payload.mjs';
+import { childEnv, freePort, median, rssMiB } from './support.mjs';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const appsRoot = fileURLToPath(new URL('./apps/', import.meta.url));
+const loadScript = fileURLToPath(new URL('./load.mjs', import.meta.url));
+const exitOnSignal = pathToFileURL(fileURLToPath(new URL('./exit-on-signal.mjs', import.meta.url))).href;
+const astroBin = join(repoRoot, 'node_modules', 'astro', 'bin', 'astro.mjs');
+
+const settings = {
+  rounds: Number(process.env.BENCH_HTTP_ROUNDS ?? 3),
+  durationSeconds: Number(process.env.BENCH_HTTP_DURATION ?? 10),
+  warmupSeconds: Number(process.env.BENCH_HTTP_WARMUP ?? 3),
+  connections: Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50),
+};
+const redisPort = Number(process.env.BENCH_REDIS_PORT ?? 6379);
+const redisPrefix = `sessionkit-bench-http:${process.pid}:`;
+
+/** label: shown in tables; needsRedis: skipped (and reported) when Redis cannot be reached. */
+const allVariants = [
+  { name: 'bare', label: 'bare Astro', sessionless: true },
+  { name: 'cookie', label: 'sessionkit cookie' },
+  { name: 'sqlite', label: 'sessionkit SQLite' },
+  { name: 'sqlite-raw', label: 'raw node:sqlite (floor)' },
+  { name: 'redis', label: 'sessionkit Redis', needsRedis: true },
+  { name: 'redis-raw', label: 'raw ioredis (floor)', needsRedis: true },
+  { name: 'iron', label: 'iron-session 9' },
+  // Diagnostics, only with BENCH_HTTP_VARIANTS: where the cookie mode's cost comes from.
+  { name: 'noop-middleware', label: 'bare + 2 pass-through middlewares', diagnostic: true, sessionless: true },
+  { name: 'cookie-nocsrf', label: 'sessionkit cookie, CSRF off', diagnostic: true },
+];
+
+function log(message) {
+  process.stderr.write(`[http] ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis on 127.0.0.1:6379 (shared): start it as PLATFORM-NOTES says if it does not answer.
+
+function redisAnswers() {
+  const ping = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), 'ping'], { encoding: 'utf8' });
+  return ping.status === 0 && ping.stdout.trim() === 'PONG';
+}
+
+function ensureRedis() {
+  if (redisAnswers()) return true;
+  if (redisPort !== 6379) return false;
+  log('redis-cli ping failed: starting redis-server on 127.0.0.1:6379');
+  spawnSync(
+    'redis-server',
+    [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '-::1',
+      '--port',
+      '6379',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      '/var/lib/redis',
+      '--logfile',
+      '/var/log/redis/ci.log',
+    ],
+    { stdio: 'inherit' },
+  );
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (redisAnswers()) return true;
+    spawnSync('sleep', ['0.1']);
+  }
+  return false;
+}
+
+function redisVersion() {
+  const info = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), 'info', 'server'], {
+    encoding: 'utf8',
+  });
+  return /redis_version:(\S+)/.exec(info.stdout ?? '')?.[1];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building and serving the apps.
+
+/** Makes `import 'sessionkit/...'` in the apps resolve to this repository (like the test fixtures). */
+function linkPackage() {
+  if (!existsSync(join(repoRoot, 'dist', 'index.js'))) throw new Error('Build the library first: npm run build');
+  const modules = join(appsRoot, 'node_modules');
+  mkdirSync(modules, { recursive: true });
+  const link = join(modules, 'sessionkit');
+  if (!existsSync(link)) symlinkSync('../../../..', link, 'dir');
+}
+
+function build(name) {
+  return new Promise((resolve, reject) => {
+    const root = join(appsRoot, name);
+    rmSync(join(root, 'dist'), { recursive: true, force: true });
+    const child = spawn(process.execPath, [astroBin, 'build', '--root', root], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`astro build ${name} failed (${code}):\n${output}`)),
+    );
+  });
+}
+
+/** Builds the apps two at a time (the machine has few cores; builds are CPU-bound). */
+async function buildAll(names) {
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      const started = Date.now();
+      await build(name);
+      log(`built ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+}
+
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU seconds (user + system, all threads) the process has used so far. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks; // utime, stime (fields 14 and 15)
+}
+
+async function startServer(variant, env, profileDir) {
+  const port = await freePort();
+  const root = join(appsRoot, variant.name);
+  const args = [];
+  if (profileDir !== undefined) {
+    args.push('--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profileDir, '--import', exitOnSignal);
+  }
+  args.push(join(root, 'dist', 'server', 'entry.mjs'));
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: childEnv({ HOST: '127.0.0.1', PORT: String(port), ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output = (output + chunk).slice(-20_000);
+  });
+  child.stderr.on('data', (chunk) => {
+    output = (output + chunk).slice(-20_000);
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${variant.name} server exited (${child.exitCode}):\n${output}`);
+    try {
+      await fetch(`${base}/`, { signal: AbortSignal.timeout(2000) });
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${variant.name} server did not start:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      // SIGINT lets Node write the --cpu-prof profile on the way out.
+      child.kill(profileDir === undefined ? 'SIGTERM' : 'SIGINT');
+    });
+  return { base, pid: child.pid, stop, output: () => output };
+}
+
+/** Signs in once and checks that the measured request is the unchanged-session path. */
+async function signIn(variant, base) {
+  const response = await fetch(`${base}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: base },
+    body: '{}',
+  });
+  if (response.status !== 200) throw new Error(`${variant.name}: sign-in answered ${response.status}`);
+  // Sessionless variants get a cookie header of the size sessionkit's cookie mode sends (which
+  // they ignore), so every variant parses requests of about the same size.
+  const cookie = variant.sessionless
+    ? `__Host-session=v1.${randomBytes(285).toString('base64url')}`
+    : response.headers
+        .getSetCookie()
+        .map((line) => line.split(';')[0])
+        .join('; ');
+  if (cookie === '') throw new Error(`${variant.name}: sign-in set no cookie`);
+  const page = await fetch(`${base}/`, { headers: cookie === '' ? {} : { cookie } });
+  const html = await page.text();
+  if (page.status !== 200 || !html.includes(payload.userId)) {
+    throw new Error(`${variant.name}: the signed-in page does not show the user (${page.status}):\n${html}`);
+  }
+  if (page.headers.getSetCookie().length > 0) {
+    throw new Error(`${variant.name}: an unchanged session must not answer with Set-Cookie`);
+  }
+  if (!variant.sessionless) {
+    const guest = await (await fetch(`${base}/`)).text();
+    if (!guest.includes('guest')) throw new Error(`${variant.name}: a request without the cookie is not a guest`);
+  }
+  return { cookie, html, bytes: html.length };
+}
+
+/** One autocannon run in its own process, with the server's CPU time over the measured part. */
+function drive(server, cookie) {
+  return new Promise((resolve, reject) => {
+    const options = { url: `${server.base}/`, headers: { cookie }, expectBody: server.html, ...settings };
+    const child = spawn(process.execPath, [loadScript, JSON.stringify(options)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let buffer = '';
+    let cpuStart;
+    let rssStart;
+    let cpuEnd;
+    let result;
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
+        const message = JSON.parse(buffer.slice(0, newline));
+        buffer = buffer.slice(newline + 1);
+        if (message.phase === 'measuring') {
+          cpuStart = cpuSeconds(server.pid);
+          rssStart = rssMiB(server.pid);
+        } else if (message.phase === 'measured') cpuEnd = cpuSeconds(server.pid);
+        else if (message.phase === 'done') result = message;
+      }
+    });
+    child.on('exit', (code) => {
+      if (code !== 0 || result === undefined) return reject(new Error(`load generator failed (${code})`));
+      const serverCpuSeconds = cpuEnd - cpuStart;
+      resolve({
+        ...result,
+        serverCpuMicrosPerRequest: result.requests > 0 ? (serverCpuSeconds / result.requests) * 1e6 : null,
+        serverCpuUtilisation: serverCpuSeconds / result.durationSeconds,
+        serverRssMiB: { start: rssStart, end: rssMiB(server.pid) },
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 24) throw new Error(`Node ${process.versions.node}: run through npx/npm (Node 24).`);
+  const wanted = process.env.BENCH_HTTP_VARIANTS?.split(',').map((name) => name.trim());
+  let variants = allVariants.filter((variant) =>
+    wanted === undefined ? !variant.diagnostic : wanted.includes(variant.name),
+  );
+  const skipped = [];
+  if (variants.some((variant) => variant.needsRedis) && !ensureRedis()) {
+    for (const variant of variants.filter((entry) => entry.needsRedis)) {
+      skipped.push({ variant: variant.name, reason: `Redis does not answer on 127.0.0.1:${redisPort}` });
+    }
+    variants = variants.filter((variant) => !variant.needsRedis);
+  }
+  linkPackage();
+  const startedAt = Date.now();
+  if (process.env.BENCH_HTTP_SKIP_BUILD !== '1') await buildAll(variants.map((variant) => variant.name));
+  const buildSeconds = (Date.now() - startedAt) / 1000;
+
+  const scratch = mkdtempSync(join(tmpdir(), 'sessionkit-bench-http-'));
+  const profiled = process.env.BENCH_HTTP_CPU_PROF?.split(',').map((name) => name.trim()) ?? [];
+  const profileDir = join(repoRoot, 'bench', '.tmp', 'profiles');
+  if (profiled.length > 0) mkdirSync(profileDir, { recursive: true });
+  const env = {
+    SESSIONKIT_SECRET: randomBytes(32).toString('base64url'),
+    BENCH_IRON_PASSWORD: randomBytes(32).toString('base64url'),
+    BENCH_REDIS_PORT: String(redisPort),
+    BENCH_REDIS_PREFIX: redisPrefix,
+  };
+  const servers = new Map();
+  try {
+    for (const variant of variants) {
+      const server = await startServer(
+        variant,
+        { ...env, BENCH_SQLITE_FILE: join(scratch, `${variant.name}.db`) },
+        profiled.includes(variant.name) ? join(profileDir, variant.name) : undefined,
+      );
+      const { cookie, html, bytes } = await signIn(variant, server.base);
+      servers.set(variant.name, { ...server, cookie, html, bytes, cookieBytes: cookie.length });
+      log(`${variant.name} serving on ${server.base} (page ${bytes} B, cookie header ${cookie.length} B)`);
+    }
+
+    const samples = Object.fromEntries(variants.map((variant) => [variant.name, []]));
+    const loadBefore = loadavg();
+    for (let round = 0; round < settings.rounds; round++) {
+      // Rotate the order each round so no variant always runs first or last.
+      const order = variants.map((_, index) => variants[(index + round) % variants.length]);
+      for (const variant of order) {
+        const server = servers.get(variant.name);
+        const sample = await drive(server, server.cookie);
+        samples[variant.name].push({ round, ...sample });
+        log(
+          `round ${round + 1}/${settings.rounds} ${variant.name.padEnd(10)} ${sample.rps.toFixed(0).padStart(6)} req/s` +
+            `  p50 ${sample.latencyMs.p50} ms  p99 ${sample.latencyMs.p99} ms` +
+            `  server CPU ${sample.serverCpuMicrosPerRequest?.toFixed(0)} µs/req (${(sample.serverCpuUtilisation * 100).toFixed(0)}%)` +
+            (sample.non2xx + sample.errors + sample.mismatches > 0
+              ? `  NON-2XX ${sample.non2xx} ERRORS ${sample.errors} WRONG BODY ${sample.mismatches}`
+              : ''),
+        );
+      }
+    }
+    const loadAfter = loadavg();
+
+    // Per variant: medians over rounds. Ratios: per round (runs of one round are minutes apart
+    // at most), then the median of those, so a slow round does not skew one side only.
+    const byName = Object.fromEntries(
+      variants.map((variant) => {
+        const list = samples[variant.name];
+        return [
+          variant.name,
+          {
+            rps: median(list.map((sample) => sample.rps)),
+            p50: median(list.map((sample) => sample.latencyMs.p50)),
+            p99: median(list.map((sample) => sample.latencyMs.p99)),
+            cpu: median(list.map((sample) => sample.serverCpuMicrosPerRequest)),
+          },
+        ];
+      }),
+    );
+    const pairedRatio = (name, reference) => {
+      if (samples[name] === undefined || samples[reference] === undefined) return null;
+      return median(samples[name].map((sample, round) => sample.rps / samples[reference][round].rps));
+    };
+    const rows = variants.map((variant) => {
+      const list = samples[variant.name];
+      const summary = byName[variant.name];
+      return {
+        variant: variant.name,
+        label: variant.label,
+        rps: Number(summary.rps.toFixed(0)),
+        p50Ms: summary.p50,
+        p99Ms: summary.p99,
+        serverCpuMicrosPerRequest: Number(summary.cpu.toFixed(1)),
+        vsBare: pairedRatio(variant.name, 'bare'),
+        vsIron: pairedRatio(variant.name, 'iron'),
+        extraCpuMicrosVsBare: byName.bare ? Number((summary.cpu - byName.bare.cpu).toFixed(1)) : null,
+        non2xx: list.reduce((sum, sample) => sum + sample.non2xx, 0),
+        errors: list.reduce((sum, sample) => sum + sample.errors, 0),
+        wrongBodies: list.reduce((sum, sample) => sum + sample.mismatches, 0),
+        cookieHeaderBytes: servers.get(variant.name).cookieBytes,
+        samples: list,
+      };
+    });
+    const floors = { sqlite: 'sqlite-raw', redis: 'redis-raw' };
+    for (const row of rows) {
+      const floor = floors[row.variant];
+      row.floorVsThis = floor === undefined ? null : pairedRatio(floor, row.variant);
+    }
+    const machine = {
+      cpus: availableParallelism(),
+      cpu: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      redis: variants.some((variant) => variant.needsRedis) ? redisVersion() : undefined,
+      loadAverage: { before: loadBefore.map((value) => Number(value.toFixed(2))), after: loadAfter },
+      note: 'server, autocannon (separate process) and Redis share these CPUs',
+    };
+    const result = {
+      suite: 'http',
+      date: new Date().toISOString(),
+      machine,
+      settings: { ...settings, buildSeconds, pipelining: 1, host: '127.0.0.1' },
+      skipped,
+      rows,
+    };
+    console.table(
+      rows.map(({ samples: _samples, label: _label, ...row }) => ({
+        ...row,
+        vsBare: row.vsBare?.toFixed(3),
+        vsIron: row.vsIron?.toFixed(2),
+        floorVsThis: row.floorVsThis?.toFixed(3),
+      })),
+    );
+    if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    for (const server of servers.values()) await server.stop();
+    rmSync(scratch, { recursive: true, force: true });
+    if (variants.some((variant) => variant.needsRedis)) {
+      const client = new Redis({ host: '127.0.0.1', port: redisPort, lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await client.connect();
+        const keys = await client.keys(`${redisPrefix}*`);
+        if (keys.length > 0) await client.del(...keys);
+      } catch (error) {
+        log(`could not clean up Redis keys ${redisPrefix}*: ${error.message}`);
+      } finally {
+        client.disconnect();
+      }
+    }
+  }
+}
+
+await main();
