@@ -19,18 +19,10 @@ import { getIronSession, webCookies } from 'iron-session';
 import { measure } from 'mitata';
 import { createCookieSessionStorage as createReactRouterStorage } from 'react-router';
 import { createCookieSessionStorage } from '../../dist/index.js';
+import { payload, sessionData } from '../http/apps/shared/payload.mjs';
 
 const inFlight = 64;
 const secret = randomBytes(32).toString('base64url');
-const payload = {
-  userId: 'u_7f3a9c2e41b8',
-  email: 'alice@example.com',
-  role: 'editor',
-  permissions: ['posts:read', 'posts:write', 'media:upload'],
-  theme: 'dark',
-  locale: 'en-GB',
-  visits: 1,
-};
 
 function cookiePair(setCookie) {
   return setCookie.split(';')[0];
@@ -62,7 +54,7 @@ async function prepareFloor() {
 async function prepareSessionkit() {
   const storage = createCookieSessionStorage({ cookie: { secret } });
   const session = await storage.getSession();
-  for (const [key, value] of Object.entries(payload)) session.set(key, value);
+  for (const [key, value] of Object.entries(sessionData())) session.set(key, value);
   const header = cookiePair(await storage.commitSession(session));
   return {
     header,
@@ -82,7 +74,7 @@ async function prepareSessionkitCold() {
   const headers = [];
   for (let index = 0; index < 8192; index++) {
     const session = await minter.getSession();
-    for (const [key, value] of Object.entries(payload)) session.set(key, value);
+    for (const [key, value] of Object.entries(sessionData())) session.set(key, value);
     headers.push(cookiePair(await minter.commitSession(session)));
   }
   const storage = createCookieSessionStorage({ cookie: { secret } });
@@ -101,7 +93,7 @@ async function prepareIronSession() {
   const options = { password: secret, cookieName: 'iron', ttl: 86400 };
   const first = new Headers();
   const session = await getIronSession(webCookies(new Request('https://bench.test/'), first), options);
-  Object.assign(session, payload);
+  Object.assign(session, sessionData());
   await session.save();
   const header = cookiePair(first.get('set-cookie'));
   return {
@@ -122,7 +114,7 @@ async function prepareReactRouter() {
     cookie: { name: 'rr', secrets: [secret], httpOnly: true, secure: true, sameSite: 'lax', maxAge: 86400 },
   });
   const session = await storage.getSession();
-  for (const [key, value] of Object.entries(payload)) session.set(key, value);
+  for (const [key, value] of Object.entries(sessionData())) session.set(key, value);
   const header = cookiePair(await storage.commitSession(session));
   return {
     header,

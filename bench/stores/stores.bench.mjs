@@ -28,18 +28,10 @@ import { measure } from 'mitata';
 import { createSessionManager } from '../../dist/index.js';
 import { redisStore } from '../../dist/stores/redis.js';
 import { sqliteStore } from '../../dist/stores/sqlite.js';
+import { payload, sessionData } from '../http/apps/shared/payload.mjs';
 
 const inFlight = 64;
 const secret = randomBytes(32).toString('base64url');
-const payload = {
-  userId: 'u_7f3a9c2e41b8',
-  email: 'alice@example.com',
-  role: 'editor',
-  permissions: ['posts:read', 'posts:write', 'media:upload'],
-  theme: 'dark',
-  locale: 'en-GB',
-  visits: 1,
-};
 const prefix = `sessionkit-bench:${process.pid}:`;
 const clientOptions = { host: '127.0.0.1', port: 6379, enableAutoPipelining: true, maxRetriesPerRequest: 1 };
 
@@ -96,7 +88,7 @@ async function prepareSessionkitRedis() {
   const { client, counts } = await redisClient();
   const manager = createSessionManager({ secrets: secret, store: redisStore({ client, prefix }) });
   const { session } = await manager.load(null);
-  for (const [key, value] of Object.entries(payload)) session.set(key, value);
+  for (const [key, value] of Object.entries(sessionData())) session.set(key, value);
   const header = cookiePair((await manager.commit(session))[0]);
   return {
     client,
@@ -169,7 +161,7 @@ async function prepareExpressSession() {
         res.end();
       });
     });
-  const setCookie = await run(undefined, (session) => Object.assign(session, payload));
+  const setCookie = await run(undefined, (session) => Object.assign(session, sessionData()));
   const header = cookiePair(Array.isArray(setCookie) ? setCookie[0] : setCookie);
   return {
     client,
@@ -216,7 +208,7 @@ async function prepareSessionkitSqlite(directory) {
     store: sqliteStore({ database: sqliteFile(directory, 'sessionkit') }),
   });
   const { session } = await manager.load(null);
-  for (const [key, value] of Object.entries(payload)) session.set(key, value);
+  for (const [key, value] of Object.entries(sessionData())) session.set(key, value);
   const header = cookiePair((await manager.commit(session))[0]);
   return {
     header,
