@@ -271,3 +271,20 @@ export function sqlRowValues(
     session.ip ?? null,
   ];
 }
+
+/**
+ * The {@link StoredSessionInfo} view of a SQL store row, by its column names (the inverse of
+ * {@link sqlRowValues}, minus data). Numbers go through `Number()`: Postgres returns `bigint`
+ * columns as strings.
+ */
+export function sqlRowInfo(row: Readonly<Record<string, unknown>>): StoredSessionInfo {
+  return {
+    id: row.id as string,
+    userId: row.user_id as string,
+    createdAt: Number(row.created_at),
+    renewedAt: Number(row.renewed_at),
+    expiresAt: Number(row.expires_at),
+    ...(row.user_agent === null ? {} : { userAgent: row.user_agent as string }),
+    ...(row.ip === null ? {} : { ip: row.ip as string }),
+  };
+}

@@ -10,7 +10,7 @@
 import { configError } from '../core/errors.ts';
 import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
-import { type SessionStore, type StoredSessionInfo, sqlRowValues } from '../core/store.ts';
+import { type SessionStore, sqlRowInfo, sqlRowValues } from '../core/store.ts';
 
 /** The part of a `pg` Pool (or Client) the store uses. */
 export interface PgQueryable {
@@ -141,16 +141,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       const row = (await query(statements.select, [id])).rows[0];
       if (row === undefined) return undefined;
       return {
-        id: row.id as string,
-        secretHash: row.secret_hash as string,
+        ...sqlRowInfo(row),
         userId: (row.user_id as string | null) ?? undefined,
-        createdAt: Number(row.created_at),
-        renewedAt: Number(row.renewed_at),
-        expiresAt: Number(row.expires_at),
+        secretHash: row.secret_hash as string,
         data: row.data as Record<string, unknown>,
         flash: row.flash as Record<string, unknown>,
-        ...(row.user_agent === null ? {} : { userAgent: row.user_agent as string }),
-        ...(row.ip === null ? {} : { ip: row.ip as string }),
       };
     },
     async create(session, createOptions) {
@@ -189,17 +184,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return ((await query(statements.remove, [id])).rowCount ?? 0) > 0;
     },
     async listByUser(userId, at) {
-      return (await query(statements.list, [userId, at])).rows.map(
-        (row): StoredSessionInfo => ({
-          id: row.id as string,
-          userId: row.user_id as string,
-          createdAt: Number(row.created_at),
-          renewedAt: Number(row.renewed_at),
-          expiresAt: Number(row.expires_at),
-          ...(row.user_agent === null ? {} : { userAgent: row.user_agent as string }),
-          ...(row.ip === null ? {} : { ip: row.ip as string }),
-        }),
-      );
+      return (await query(statements.list, [userId, at])).rows.map((row) => sqlRowInfo(row));
     },
     async deleteByUser(userId, exceptId) {
       return (await query(statements.removeUser, [userId, exceptId ?? null])).rows.map((row) => row.id as string);

@@ -10,13 +10,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { configError } from '../core/errors.ts';
 import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
-import {
-  parseJsonObject,
-  type SessionPatch,
-  type SessionStore,
-  type StoredSessionInfo,
-  sqlRowValues,
-} from '../core/store.ts';
+import { parseJsonObject, type SessionPatch, type SessionStore, sqlRowInfo, sqlRowValues } from '../core/store.ts';
 
 /** Options of {@link sqliteStore}. */
 export interface SqliteStoreOptions {
@@ -178,16 +172,11 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       const row = selectOne.get(id) as Row | undefined;
       if (row === undefined) return undefined;
       return {
-        id: row.id,
-        secretHash: row.secret_hash,
+        ...sqlRowInfo(row),
         userId: row.user_id ?? undefined,
-        createdAt: row.created_at,
-        renewedAt: row.renewed_at,
-        expiresAt: row.expires_at,
+        secretHash: row.secret_hash,
         data: parseJsonObject(row.data),
         flash: parseJsonObject(row.flash),
-        ...(row.user_agent === null ? {} : { userAgent: row.user_agent }),
-        ...(row.ip === null ? {} : { ip: row.ip }),
       };
     },
     async create(session, createOptions) {
@@ -240,17 +229,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       return Number(deleteOne.run(id).changes) > 0;
     },
     async listByUser(userId, at) {
-      return (listUser.all(userId, at) as Row[]).map(
-        (row): StoredSessionInfo => ({
-          id: row.id,
-          userId: row.user_id as string,
-          createdAt: row.created_at,
-          renewedAt: row.renewed_at,
-          expiresAt: row.expires_at,
-          ...(row.user_agent === null ? {} : { userAgent: row.user_agent }),
-          ...(row.ip === null ? {} : { ip: row.ip }),
-        }),
-      );
+      return (listUser.all(userId, at) as Row[]).map(sqlRowInfo);
     },
     async deleteByUser(userId, exceptId) {
       return (deleteUser.all(userId, exceptId ?? null) as { id: string }[]).map((row) => row.id);
