@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestClock, testSecrets } from '../../test/support/fixtures.ts';
+import { medianTimeRatio } from '../../test/support/timing.ts';
 import { decodeBase64Url, encodeBase64Url } from '../core/base64url.ts';
 import { createKeyRing, type DerivedKey } from '../core/keyring.ts';
 import { nodeCrypto, secureRandomBytes } from '../core/runtime.ts';
@@ -198,22 +199,11 @@ describe('constant-time verification', () => {
     const token = await codec.issue('s');
     const early = flipMacByte(token, 0);
     const late = flipMacByte(token, 31);
-    const batch = 200;
-    const run = async (candidate: string): Promise<number> => {
-      const start = performance.now();
-      for (let index = 0; index < batch; index++) await codec.verify(candidate, 's');
-      return performance.now() - start;
-    };
-    await run(early);
-    await run(late); // warm-up
-    const earlyTimes: number[] = [];
-    const lateTimes: number[] = [];
-    for (let round = 0; round < 21; round++) {
-      earlyTimes.push(await run(early));
-      lateTimes.push(await run(late));
-    }
-    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-    const ratio = median(earlyTimes) / median(lateTimes);
+    const ratio = await medianTimeRatio(
+      () => codec.verify(early, 's'),
+      () => codec.verify(late, 's'),
+      { rounds: 21, batch: 200 },
+    );
     // A real leak would need a far smaller bound to show; this only guards against gross
     // regressions (e.g. an early-exit loop around an expensive step) without flaking in CI.
     expect(ratio).toBeGreaterThan(0.5);

@@ -16,6 +16,7 @@ import { createSessionManager } from '../../src/core/manager.ts';
 import { nodeCrypto } from '../../src/core/runtime.ts';
 import { createSealer } from '../../src/core/seal.ts';
 import type { SessionStore, StoredSession } from '../../src/core/store.ts';
+import { medianTimeRatio } from '../support/timing.ts';
 import { fixtureSecret } from './support/kit.ts';
 
 afterEach(() => {
@@ -206,22 +207,11 @@ describe('store tokens: only SHA-256 digests are compared, over their full lengt
     const early = variant(0);
     const late = variant(42);
     const header = `__Host-session=${token}`;
-    const run = async (stored: StoredSession): Promise<number> => {
+    const loadWith = (stored: StoredSession) => () => {
       rows.set(id, stored);
-      const start = performance.now();
-      for (let index = 0; index < 300; index++) await manager.load(header);
-      return performance.now() - start;
+      return manager.load(header);
     };
-    await run(early);
-    await run(late); // warm-up
-    const earlyTimes: number[] = [];
-    const lateTimes: number[] = [];
-    for (let round = 0; round < 15; round++) {
-      earlyTimes.push(await run(early));
-      lateTimes.push(await run(late));
-    }
-    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-    const ratio = median(earlyTimes) / median(lateTimes);
+    const ratio = await medianTimeRatio(loadWith(early), loadWith(late), { rounds: 15, batch: 300 });
     expect(ratio).toBeGreaterThan(0.5);
     expect(ratio).toBeLessThan(2);
   });
