@@ -19,19 +19,55 @@ export interface RequestGuardInfo {
   protected: boolean;
 }
 
-const infoByLocals = new WeakMap<object, RequestGuardInfo>();
+// Kept on `locals` (shared by the middlewares and rewrites of one request) under a symbol: not
+// enumerable by app code that walks `locals`, and cheaper per request than a WeakMap entry.
+const guardInfoKey = Symbol('sessionkit.guard');
 
 /** The guard info of a request, created on first use. */
 export function requestGuardInfo(context: APIContext): RequestGuardInfo {
-  let info = infoByLocals.get(context.locals);
+  const locals = context.locals as { [guardInfoKey]?: RequestGuardInfo };
+  let info = locals[guardInfoKey];
   if (info === undefined) {
     info = { checkedRoute: context.routePattern, protected: false };
-    infoByLocals.set(context.locals, info);
+    locals[guardInfoKey] = info;
   }
   return info;
 }
 
 type Decision = GuardDecision<Record<string, unknown>, AstroGuardContext>;
+
+/**
+ * The guard's input for one request path. The headers are read only when the guard answers by
+ * itself (a page or an API answer), so they are getters, on the prototype (no closures per request).
+ */
+class RequestGuardInput {
+  readonly search: string;
+  readonly method: string;
+  readonly routePattern: string;
+  readonly context: AstroGuardContext;
+  readonly #request: Request;
+
+  constructor(
+    context: APIContext,
+    request: Request,
+    readonly session: Record<string, unknown> | undefined,
+    readonly path: string,
+  ) {
+    this.search = context.url.search;
+    this.method = request.method;
+    this.routePattern = context.routePattern;
+    this.context = context as unknown as AstroGuardContext;
+    this.#request = request;
+  }
+
+  get accept(): string | null {
+    return this.#request.headers.get('accept');
+  }
+
+  get contentType(): string | null {
+    return this.#request.headers.get('content-type');
+  }
+}
 
 /** The path of an absolute URL as sent (no normalisation), without building a `URL` object. */
 export function rawPathOf(url: string): string {
@@ -52,15 +88,8 @@ export function decideRequest(
 ): Decision | Promise<Decision> {
   const state = (context.locals as { sessionkit?: { session: { data: Record<string, unknown> } } }).sessionkit;
   const request = context.request;
-  const base = {
-    session: state?.session.data,
-    search: context.url.search,
-    method: request.method,
-    routePattern: context.routePattern,
-    accept: request.headers.get('accept'),
-    contentType: request.headers.get('content-type'),
-    context: context as unknown as AstroGuardContext,
-  };
+  const session = state?.session.data;
+  const input = (path: string) => new RequestGuardInput(context, request, session, path);
   const rawPath = rawPathOf(request.url);
   const record = (decision: Decision): Decision => {
     info.checkedRoute = context.routePattern;
@@ -71,10 +100,10 @@ export function decideRequest(
   // characters), the raw one too: the stricter answer wins.
   const second = (first: Decision): Decision | Promise<Decision> => {
     if (first.action !== 'allow' || rawPath === context.url.pathname) return record(first);
-    const again = runtime.guard.decide({ ...base, path: rawPath });
+    const again = runtime.guard.decide(input(rawPath));
     return again instanceof Promise ? again.then(record) : record(again);
   };
-  const first = runtime.guard.decide({ ...base, path: context.url.pathname });
+  const first = runtime.guard.decide(input(context.url.pathname));
   return first instanceof Promise ? first.then(second) : second(first);
 }
 

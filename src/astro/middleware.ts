@@ -15,24 +15,31 @@ import { safeRedirect, withReturnTo } from '../guard/redirect.ts';
 import type { RequestSessionState } from '../server/context.ts';
 import { decideRequest, guardedRoutes, type RequestGuardInfo, requestGuardInfo, wantsJson } from './guarding.ts';
 import { inspectPath, inspectSession, summarizeExplanation } from './inspect.ts';
-import { acceptsHtml, csrfRejection, denialResponse, mutable, unavailableResponse } from './responses.ts';
+import { acceptsHtml, csrfRejection, denialResponse, editHeaders, unavailableResponse } from './responses.ts';
 import { getRuntime, type SessionkitRuntime } from './runtime.ts';
 
 const bridgeKey = '__session__';
 
-async function loadSession(
-  runtime: SessionkitRuntime,
-  context: APIContext,
-): Promise<{ session: Session<Record<string, unknown>>; valid: boolean; storeUnavailable: boolean }> {
-  if (runtime.bridge === 'astro-session') {
-    const { session } = await runtime.manager.load(null);
-    const data = (await context.session?.get(bridgeKey)) as Record<string, unknown> | undefined;
-    if (data !== null && typeof data === 'object') {
-      for (const [key, value] of Object.entries(data)) session.set(key, value as never);
-    }
-    markSessionCommitted(session as Session<SessionData>);
-    return { session, valid: true, storeUnavailable: false };
+interface LoadedSession {
+  readonly session: Session<Record<string, unknown>>;
+  readonly valid: boolean;
+  readonly storeUnavailable: boolean;
+}
+
+/** Bridge mode: the session data lives in Astro's own session, under `__session__`. */
+async function loadBridgedSession(runtime: SessionkitRuntime, context: APIContext): Promise<LoadedSession> {
+  const { session } = await runtime.manager.load(null);
+  const data = (await context.session?.get(bridgeKey)) as Record<string, unknown> | undefined;
+  if (data !== null && typeof data === 'object') {
+    for (const [key, value] of Object.entries(data)) session.set(key, value as never);
   }
+  markSessionCommitted(session as Session<SessionData>);
+  return { session, valid: true, storeUnavailable: false };
+}
+
+/** Loads the request's session; a store outage gives an empty session marked `storeUnavailable`. */
+async function loadSession(runtime: SessionkitRuntime, context: APIContext): Promise<LoadedSession> {
+  if (runtime.bridge === 'astro-session') return loadBridgedSession(runtime, context);
   try {
     const loaded = await runtime.manager.load(context.request);
     return { session: loaded.session, valid: loaded.status === 'valid', storeUnavailable: false };
@@ -63,14 +70,17 @@ async function commitBridge(context: APIContext, state: RequestSessionState): Pr
 }
 
 /** Commits every session of the request and returns the `Set-Cookie` values, deduplicated. */
-async function commitCookies(
-  runtime: SessionkitRuntime,
-  state: RequestSessionState,
-  tokenUsed: boolean,
-): Promise<string[]> {
+function commitCookies(runtime: SessionkitRuntime, state: RequestSessionState, tokenUsed: boolean): Promise<string[]> {
+  const always = tokenUsed && state.session.isNew;
+  if (state.retired.length === 0) return runtime.manager.commit(state.session, always ? { always } : undefined);
+  return commitWithRetired(runtime, state, always);
+}
+
+/** A sign-out then sign-in in one request: the replaced sessions are committed first. */
+async function commitWithRetired(runtime: SessionkitRuntime, state: RequestSessionState, always: boolean) {
   const lines: string[] = [];
   for (const retired of state.retired) lines.push(...(await runtime.manager.commit(retired)));
-  lines.push(...(await runtime.manager.commit(state.session, { always: tokenUsed && state.session.isNew })));
+  lines.push(...(await runtime.manager.commit(state.session, { always })));
   // A sign-out followed by a sign-in deletes and sets the same cookie: keep only the last line per name.
   const nameOf = (line: string): string => line.slice(0, line.indexOf('='));
   const lastIndexByName = new Map(lines.map((line, index) => [nameOf(line), index]));
@@ -232,12 +242,12 @@ export async function handleRequest(context: APIContext, next: MiddlewareNext): 
   // Pages carrying the session's CSRF token are personal too, even when no cookie changed.
   const personal = cookies.length > 0 || tokenUsed || info.protected || state.session.data.userId !== undefined;
   if (!personal) return response;
-  response = mutable(response);
-  for (const line of cookies) response.headers.append('set-cookie', line);
-  if (!response.headers.has('cache-control') || info.protected)
-    response.headers.set('cache-control', 'private, no-store');
-  response.headers.append('vary', 'Cookie');
-  return response;
+  const isProtected = info.protected;
+  return editHeaders(response, (headers) => {
+    if (isProtected || !headers.has('cache-control')) headers.set('cache-control', 'private, no-store');
+    for (const line of cookies) headers.append('set-cookie', line);
+    headers.append('vary', 'Cookie');
+  });
 }
 
 /** The `pre` middleware. */

@@ -78,15 +78,17 @@ export function unavailableResponse(wantsJson: boolean): Response {
 }
 
 /**
- * A response whose headers can be changed: `Response.redirect()` and `fetch()` responses have
- * immutable headers, and Astro fails the request if cookies are added to one.
+ * Applies `edit` to the response's headers, on a copy of the response when they are immutable
+ * (`Response.redirect()` and `fetch()` responses: Astro fails the request if cookies are added
+ * to one). Immutable headers refuse the first change, so nothing is half-applied.
  */
-export function mutable(response: Response): Response {
+export function editHeaders(response: Response, edit: (headers: Headers) => void): Response {
   try {
-    response.headers.set('x-sessionkit-probe', '1');
-    response.headers.delete('x-sessionkit-probe');
+    edit(response.headers);
     return response;
   } catch {
-    return new Response(response.body, response);
+    const copy = new Response(response.body, response);
+    edit(copy.headers);
+    return copy;
   }
 }

@@ -29,12 +29,30 @@ describe('createSessionManager', () => {
         const { session } = await manager.load(null);
         (session as unknown as { set(k: string, v: unknown): void }).set('value', value);
         const header = (await manager.commit(session)).map((line) => line.split(';')[0]).join('; ');
+        const expected = JSON.parse(JSON.stringify({ value }));
         const loaded = await manager.load(header);
         expect(loaded.status).toBe('valid');
-        expect(loaded.session.data).toEqual(JSON.parse(JSON.stringify({ value })));
+        expect(loaded.session.data).toEqual(expected);
+        // A repeat of the same cookie is served from the remembered payload: still its own copy.
+        const data = loaded.session.data as { value: unknown };
+        if (typeof data.value === 'object' && data.value !== null) Object.assign(data.value, { mutated: true });
+        const again = await manager.load(header);
+        expect(again.session.data).toEqual(expected);
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('commit() refuses a handle of another manager, or anything else, with a rejected promise', async () => {
+    const { manager } = setup();
+    const { manager: other } = setup();
+    const { session } = await other.load(null);
+    for (const foreign of [session, {}, null, 'session']) {
+      const result = manager.commit(foreign as never);
+      expect(result).toBeInstanceOf(Promise);
+      await expect(result).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+    }
+    expect(await other.commit(session)).toEqual([]);
   });
 
   it('a new, untouched session sets no cookie; an unchanged loaded session costs no Set-Cookie', async () => {

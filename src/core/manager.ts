@@ -7,7 +7,7 @@
  * @module
  */
 import type { CryptoEngine } from './aead.ts';
-import type { SessionBackend } from './backend.ts';
+import type { BackendReadResult, SessionBackend } from './backend.ts';
 import { encodeBase64Url } from './base64url.ts';
 import {
   type CookieSettings,
@@ -37,12 +37,14 @@ import { createSealedBackend } from './sealed-backend.ts';
 import type { SecretInput } from './secrets.ts';
 import {
   defineValue,
+  managerSlotOf,
   markSessionCommitted,
   Session,
   type SessionData,
   type SessionRecord,
   sessionChangesOf,
   sessionRecordOf,
+  setManagerSlot,
 } from './session.ts';
 import { isSessionStore, type SessionMetadata, type SessionStore } from './store.ts';
 import { createStoreBackend, SessionGoneError, type SessionInfo, type StoreBackend } from './store-backend.ts';
@@ -155,7 +157,10 @@ export interface CommitOptions {
   always?: boolean;
 }
 
+/** The manager's bookkeeping for a handle it created, kept on the handle (`setManagerSlot`). */
 interface LoadContext {
+  /** The manager that created the handle: another manager's handles are refused. */
+  readonly owner: object;
   /** The cookie value that currently holds the session, when there is one. */
   readonly cookieValue: string | undefined;
   readonly presentNames: readonly string[];
@@ -279,7 +284,13 @@ export function createSessionManager<
       cookie.name,
     );
   const maxValueLength = cookie.maxChunks * maxCookieBytes;
-  const contexts = new WeakMap<Session<Data, Flash>, LoadContext>();
+  const owner = {};
+  const contextOf = (session: Session<Data, Flash>): LoadContext | undefined => {
+    const slot = managerSlotOf(session) as LoadContext | undefined;
+    return slot?.owner === owner ? slot : undefined;
+  };
+  const setContext = (session: Session<Data, Flash>, context: LoadContext): void =>
+    setManagerSlot(session as Session<SessionData, SessionData>, context);
 
   const nowSeconds = (): number => Math.floor(now() / 1000);
   const newId = (): string => encodeBase64Url(randomBytes(32));
@@ -295,7 +306,7 @@ export function createSessionManager<
       flash: {},
     };
     const session = new Session(record, true, newId, nowSeconds);
-    contexts.set(session, { cookieValue: undefined, presentNames, rejected, reissue: false, state: undefined });
+    setContext(session, { owner, cookieValue: undefined, presentNames, rejected, reissue: false, state: undefined });
     return session;
   };
 
@@ -337,40 +348,24 @@ export function createSessionManager<
     }
   };
 
-  return {
-    cookie,
-    expiry,
-    keyRing,
-    async load(input) {
-      const { value, presentNames } = readSessionCookie(cookieHeaderOf(input), cookie);
-      if (value === undefined) {
-        if (presentNames.length > 0) {
-          const rejected = reject('malformed', presentNames);
-          noteUserAgent(rejected.session, input);
-          return rejected;
-        }
-        return { status: 'new', session: noteUserAgent(newSession([], false), input) };
-      }
-      if (value.length > maxValueLength) return reject('malformed', presentNames);
-      const read = await backend.read(value, nowSeconds());
-      if (!read.ok) {
-        const rejected = reject(read.reason, presentNames);
-        noteUserAgent(rejected.session, input);
-        return rejected;
-      }
-      const { record } = read;
-      if (!isLive(expiry, record, nowSeconds())) {
-        reporter.emit({ type: 'session.rejected', reason: 'expired', sessionId: record.id });
-        return { status: 'rejected', reason: 'expired', session: noteUserAgent(newSession(presentNames, true), input) };
-      }
-      if (schema !== undefined) {
-        const checked = await validateWithSchema(schema, record.data);
-        if (!checked.ok) return reject('invalid_data', presentNames, record.id);
-        record.data = checked.value;
-      }
+  /** Turns an opened record into the loaded session: expiry, schema, defaults. */
+  const accept = (
+    input: SessionInput,
+    value: string,
+    presentNames: readonly string[],
+    read: Extract<BackendReadResult<Data, Flash>, { ok: true }>,
+    current: number,
+  ): LoadResult<Data, Flash> | Promise<LoadResult<Data, Flash>> => {
+    const { record } = read;
+    if (!isLive(expiry, record, current)) {
+      reporter.emit({ type: 'session.rejected', reason: 'expired', sessionId: record.id });
+      return { status: 'rejected', reason: 'expired', session: noteUserAgent(newSession(presentNames, true), input) };
+    }
+    const finish = (): LoadResult<Data, Flash> => {
       fillDefaults(record.data);
       const session = new Session(record, false, newId, nowSeconds);
-      contexts.set(session, {
+      setContext(session, {
+        owner,
         cookieValue: value,
         presentNames,
         rejected: false,
@@ -378,81 +373,150 @@ export function createSessionManager<
         state: read.state,
       });
       return { status: 'valid', session: noteUserAgent(session, input) };
+    };
+    if (schema === undefined) return finish();
+    return validateWithSchema(schema, record.data).then((checked) => {
+      if (!checked.ok) return reject('invalid_data', presentNames, record.id);
+      record.data = checked.value;
+      return finish();
+    });
+  };
+
+  /** Loads a session; synchronous when the backend answers synchronously (a remembered cookie). */
+  const loadNow = (input: SessionInput): LoadResult<Data, Flash> | Promise<LoadResult<Data, Flash>> => {
+    const { value, presentNames } = readSessionCookie(cookieHeaderOf(input), cookie);
+    if (value === undefined) {
+      if (presentNames.length > 0) {
+        const rejected = reject('malformed', presentNames);
+        noteUserAgent(rejected.session, input);
+        return rejected;
+      }
+      return { status: 'new', session: noteUserAgent(newSession([], false), input) };
+    }
+    if (value.length > maxValueLength) return reject('malformed', presentNames);
+    const current = nowSeconds();
+    const settle = (read: BackendReadResult<Data, Flash>) => {
+      if (read.ok) return accept(input, value, presentNames, read, current);
+      const rejected = reject(read.reason, presentNames);
+      noteUserAgent(rejected.session, input);
+      return rejected;
+    };
+    const read = backend.read(value, current);
+    return read instanceof Promise ? read.then(settle) : settle(read);
+  };
+
+  /** Deletes a destroyed session (server-side too) and clears its cookies. */
+  const commitDestroyed = async (session: Session<Data, Flash>, context: LoadContext): Promise<string[]> => {
+    const record = sessionRecordOf(session);
+    const changes = sessionChangesOf(session);
+    if (!session.isNew || changes.previousId !== undefined) {
+      await backend.remove(record, context.state);
+      reporter.emit({ type: 'session.destroyed', sessionId: changes.previousId ?? record.id });
+    }
+    const cleared = serializeDeletions(cookie, context.presentNames);
+    setContext(session, { ...context, cookieValue: undefined, presentNames: [] });
+    return cleared;
+  };
+
+  /** Renews and writes a changed (or due) session, and returns its cookies. */
+  const commitWrite = async (
+    session: Session<Data, Flash>,
+    context: LoadContext,
+    current: number,
+  ): Promise<string[]> => {
+    const record = sessionRecordOf(session);
+    const changes = sessionChangesOf(session);
+    const wasNew = session.isNew;
+    const modified = session.isModified;
+    const previousId = changes.previousId;
+    record.renewedAt = current;
+    record.expiresAt = computeExpiresAt(expiry, record.createdAt, current);
+    let written: Awaited<ReturnType<typeof backend.write>>;
+    try {
+      written = await backend.write(record, changes, context.state);
+    } catch (error) {
+      if (!(error instanceof SessionGoneError)) throw error;
+      // Revoked (or rotated) by another request meanwhile: never resurrect it; clear the cookie.
+      reporter.emit({ type: 'session.rejected', reason: 'revoked', sessionId: changes.previousId ?? record.id });
+      const cleared = serializeDeletions(cookie, context.presentNames);
+      setContext(session, { ...context, cookieValue: undefined, presentNames: [], state: undefined });
+      session.destroy(); // a later commit of this handle must not create a session from its data
+      return cleared;
+    }
+    const { setCookies, names } = serializeSessionCookie(
+      cookie,
+      written.cookieValue,
+      record.expiresAt - current,
+      context.presentNames,
+    );
+    markSessionCommitted(session);
+    setContext(session, {
+      owner,
+      cookieValue: written.cookieValue,
+      presentNames: names,
+      rejected: false,
+      reissue: false,
+      state: written.state,
+    });
+    if (wasNew) reporter.emit({ type: 'session.created', sessionId: record.id });
+    else if (previousId !== undefined) {
+      reporter.emit({ type: 'session.rotated', sessionId: record.id, previousSessionId: previousId });
+    } else if (!modified) reporter.emit({ type: 'session.renewed', sessionId: record.id });
+    return setCookies;
+  };
+
+  /** Commits a session; synchronous when nothing has to be written (the common read-only request). */
+  const commitNow = (session: Session<Data, Flash>, commitOptions: CommitOptions | undefined) => {
+    const context = contextOf(session);
+    if (context === undefined) {
+      throw configError('commit(): this session was not loaded by this session manager.');
+    }
+    if (session.isDestroyed) return commitDestroyed(session, context);
+    const record = sessionRecordOf(session);
+    const current = nowSeconds();
+    const renewal = !session.isNew && isRenewalDue(expiry, record.renewedAt, current);
+    if (!session.isModified && !context.reissue && !renewal && !(commitOptions?.always && session.isNew)) {
+      if (commitOptions?.always && context.cookieValue !== undefined) {
+        const remaining = record.expiresAt - current;
+        return serializeSessionCookie(cookie, context.cookieValue, remaining, context.presentNames).setCookies;
+      }
+      if (!context.rejected || context.presentNames.length === 0) return [];
+      const cleared = serializeDeletions(cookie, context.presentNames);
+      setContext(session, { ...context, presentNames: [] });
+      return cleared;
+    }
+    return commitWrite(session, context, current);
+  };
+
+  return {
+    cookie,
+    expiry,
+    keyRing,
+    load(input) {
+      try {
+        const result = loadNow(input);
+        return result instanceof Promise ? result : Promise.resolve(result);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
 
-    async commit(session, commitOptions) {
-      const context = contexts.get(session);
-      if (context === undefined) {
-        throw configError('commit(): this session was not loaded by this session manager.');
-      }
-      const record = sessionRecordOf(session);
-      const changes = sessionChangesOf(session);
-      if (changes.destroyed) {
-        if (!session.isNew || changes.previousId !== undefined) {
-          await backend.remove(record, context.state);
-          reporter.emit({ type: 'session.destroyed', sessionId: changes.previousId ?? record.id });
-        }
-        const cleared = serializeDeletions(cookie, context.presentNames);
-        contexts.set(session, { ...context, cookieValue: undefined, presentNames: [] });
-        return cleared;
-      }
-      const current = nowSeconds();
-      const renewal = !session.isNew && isRenewalDue(expiry, record.renewedAt, current);
-      if (!session.isModified && !context.reissue && !renewal && !(commitOptions?.always && session.isNew)) {
-        if (commitOptions?.always && context.cookieValue !== undefined) {
-          const remaining = record.expiresAt - current;
-          return serializeSessionCookie(cookie, context.cookieValue, remaining, context.presentNames).setCookies;
-        }
-        if (!context.rejected || context.presentNames.length === 0) return [];
-        const cleared = serializeDeletions(cookie, context.presentNames);
-        contexts.set(session, { ...context, presentNames: [] });
-        return cleared;
-      }
-      const wasNew = session.isNew;
-      const modified = session.isModified;
-      const previousId = changes.previousId;
-      record.renewedAt = current;
-      record.expiresAt = computeExpiresAt(expiry, record.createdAt, current);
-      let written: Awaited<ReturnType<typeof backend.write>>;
+    commit(session, commitOptions) {
       try {
-        written = await backend.write(record, changes, context.state);
+        const result = commitNow(session, commitOptions);
+        return result instanceof Promise ? result : Promise.resolve(result);
       } catch (error) {
-        if (!(error instanceof SessionGoneError)) throw error;
-        // Revoked (or rotated) by another request meanwhile: never resurrect it; clear the cookie.
-        reporter.emit({ type: 'session.rejected', reason: 'revoked', sessionId: changes.previousId ?? record.id });
-        const cleared = serializeDeletions(cookie, context.presentNames);
-        contexts.set(session, { ...context, cookieValue: undefined, presentNames: [], state: undefined });
-        session.destroy(); // a later commit of this handle must not create a session from its data
-        return cleared;
+        return Promise.reject(error);
       }
-      const { setCookies, names } = serializeSessionCookie(
-        cookie,
-        written.cookieValue,
-        record.expiresAt - current,
-        context.presentNames,
-      );
-      markSessionCommitted(session);
-      contexts.set(session, {
-        cookieValue: written.cookieValue,
-        presentNames: names,
-        rejected: false,
-        reissue: false,
-        state: written.state,
-      });
-      if (wasNew) reporter.emit({ type: 'session.created', sessionId: record.id });
-      else if (previousId !== undefined) {
-        reporter.emit({ type: 'session.rotated', sessionId: record.id, previousSessionId: previousId });
-      } else if (!modified) reporter.emit({ type: 'session.renewed', sessionId: record.id });
-      return setCookies;
     },
 
     describe(session, metadata) {
       const backendOfStore = requireStore('describe()');
-      const context = contexts.get(session);
+      const context = contextOf(session);
       if (context === undefined) throw configError('describe(): this session was not loaded by this session manager.');
       backendOfStore.describe(sessionRecordOf(session), metadata, true);
       // A loaded session must be written at commit even if its data did not change.
-      if (!session.isNew) contexts.set(session, { ...context, reissue: true });
+      if (!session.isNew) setContext(session, { ...context, reissue: true });
     },
 
     listSessions(userId) {

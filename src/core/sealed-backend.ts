@@ -5,6 +5,7 @@
  * @module
  */
 import type { BackendReadResult, SessionBackend } from './backend.ts';
+import { copyJsonValue } from './json-copy.ts';
 import type { Sealer } from './seal.ts';
 import type { SessionData, SessionRecord } from './session.ts';
 
@@ -21,10 +22,10 @@ function isPlainObject(value: unknown): value is SessionData {
 /**
  * How many recently opened or written cookie values are remembered, per backend. A browser sends
  * the same cookie value on every request until it changes, so remembering the authenticated
- * plaintext of an exact value saves the AES-GCM operation on repeat requests. Only values that
- * authenticated (or that this process sealed) are kept; expiry is still checked on every request
- * (by the manager, from the payload), and each hit parses a fresh copy, so no data is shared
- * between requests.
+ * payload of an exact value saves the AES-GCM operation and the JSON parse on repeat requests,
+ * and lets them load synchronously. Only values that authenticated (or that this process sealed)
+ * are kept; expiry is still checked on every request (by the manager, from the payload), and each
+ * hit gets its own deep copy of the data, so nothing is shared between requests.
  */
 export const openedCookieCacheSize = 2048;
 
@@ -43,6 +44,42 @@ function decodePayload(text: string): Payload | undefined {
   return parsed as Payload;
 }
 
+/** An authentic cookie value's plaintext; `payload` is filled (and checked) on the first read. */
+interface OpenedValue {
+  readonly text: string;
+  readonly keyIndex: number;
+  payload?: Payload;
+}
+
+/** The record of a checked payload; `shared` payloads (remembered ones) are deep-copied first. */
+function recordOf<Data extends SessionData, Flash extends SessionData>(
+  payload: Payload,
+  text: string,
+  shared: boolean,
+): SessionRecord<Data, Flash> {
+  let data = payload[4];
+  let flash = payload[5] ?? {};
+  if (shared) {
+    try {
+      data = copyJsonValue(data);
+      flash = copyJsonValue(flash);
+    } catch {
+      // Nested deeper than the stack allows: parse the text again instead (JSON.parse does not recurse).
+      const fresh = JSON.parse(text) as Payload;
+      data = fresh[4];
+      flash = fresh[5] ?? {};
+    }
+  }
+  return {
+    id: payload[0],
+    createdAt: payload[1],
+    renewedAt: payload[2],
+    expiresAt: payload[3],
+    data: data as Data,
+    flash: flash as Partial<Flash>,
+  };
+}
+
 /**
  * Creates the sealed-cookie backend.
  *
@@ -53,45 +90,42 @@ export function createSealedBackend<Data extends SessionData, Flash extends Sess
   sealer: Sealer,
   context: string,
 ): SessionBackend<Data, Flash> {
-  // Oldest first (Map insertion order).
-  const opened = new Map<string, { readonly text: string; readonly keyIndex: number }>();
-  const remember = (cookieValue: string, entry: { readonly text: string; readonly keyIndex: number }) => {
+  // Oldest first (Map insertion order). Evicted oldest-inserted first: a hit does not reorder (a
+  // changed session is re-inserted when written, and an unchanged one costs one AES-GCM
+  // operation again after eviction).
+  const opened = new Map<string, OpenedValue>();
+  const remember = (cookieValue: string, entry: OpenedValue): void => {
     opened.set(cookieValue, entry);
     if (opened.size > openedCookieCacheSize) opened.delete(opened.keys().next().value as string);
-    return entry;
   };
-  const open = async (cookieValue: string) => {
-    // Evicted oldest-inserted first: a hit does not reorder (a changed session is re-inserted
-    // when written, and an unchanged one costs one AES-GCM operation again after eviction).
-    const known = opened.get(cookieValue);
-    if (known !== undefined) return known;
+  const fromEntry = (cookieValue: string, entry: OpenedValue): BackendReadResult<Data, Flash> => {
+    const payload = entry.payload ?? decodePayload(entry.text);
+    if (payload === undefined) {
+      opened.delete(cookieValue);
+      return { ok: false, reason: 'malformed' };
+    }
+    entry.payload = payload;
+    return { ok: true, record: recordOf(payload, entry.text, true), reissue: entry.keyIndex > 0 };
+  };
+  const openAndRead = async (cookieValue: string): Promise<BackendReadResult<Data, Flash>> => {
     const result = await sealer.unseal(cookieValue, context);
-    if (!result.ok) return result.reason;
+    if (!result.ok) return { ok: false, reason: result.reason };
     let text: string;
     try {
       text = decoder.decode(result.plaintext);
     } catch {
-      return 'malformed' as const;
+      return { ok: false, reason: 'malformed' };
     }
-    return remember(cookieValue, { text, keyIndex: result.keyIndex });
+    const entry: OpenedValue = { text, keyIndex: result.keyIndex };
+    remember(cookieValue, entry);
+    return fromEntry(cookieValue, entry);
   };
 
   return {
     kind: 'cookie',
-    async read(cookieValue): Promise<BackendReadResult<Data, Flash>> {
-      const entry = await open(cookieValue);
-      if (typeof entry === 'string') return { ok: false, reason: entry };
-      const payload = decodePayload(entry.text);
-      if (payload === undefined) return { ok: false, reason: 'malformed' };
-      const record: SessionRecord<Data, Flash> = {
-        id: payload[0],
-        createdAt: payload[1],
-        renewedAt: payload[2],
-        expiresAt: payload[3],
-        data: payload[4] as Data,
-        flash: (payload[5] ?? {}) as Partial<Flash>,
-      };
-      return { ok: true, record, reissue: entry.keyIndex > 0 };
+    read(cookieValue) {
+      const known = opened.get(cookieValue);
+      return known === undefined ? openAndRead(cookieValue) : fromEntry(cookieValue, known);
     },
     async write(record) {
       const payload: Payload = [record.id, record.createdAt, record.renewedAt, record.expiresAt, record.data];

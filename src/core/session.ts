@@ -53,6 +53,8 @@ interface SessionState<Data extends SessionData, Flash extends SessionData> {
   destroyed: boolean;
   newId: () => string;
   nowSeconds: () => number;
+  /** What the session manager that created the handle keeps about it (see {@link managerSlotOf}). */
+  managerSlot: unknown;
 }
 
 const hasOwn = Object.hasOwn;
@@ -70,6 +72,8 @@ export function defineValue(target: object, key: string, value: unknown): void {
 
 // Filled in by the class's static block: gives the manager access to the private state.
 let readState: <D extends SessionData, F extends SessionData>(session: Session<D, F>) => SessionState<D, F>;
+// Same, but undefined for anything that is not a handle (values passed in by application code).
+let readStateIfHandle: (value: unknown) => SessionState<SessionData, SessionData> | undefined;
 
 /**
  * A session handle. Obtain one from `getSession()` / `manager.load()`; write it back with
@@ -88,6 +92,8 @@ export class Session<Data extends SessionData = SessionData, Flash extends Sessi
 
   static {
     readState = (session) => session.#state as never;
+    readStateIfHandle = (value) =>
+      typeof value === 'object' && value !== null && #state in value ? (value as Session).#state : undefined;
   }
 
   /** @internal Created by the session manager only. */
@@ -102,6 +108,7 @@ export class Session<Data extends SessionData = SessionData, Flash extends Sessi
       destroyed: false,
       newId,
       nowSeconds,
+      managerSlot: undefined,
     };
   }
 
@@ -276,6 +283,20 @@ export function sessionRecordOf<D extends SessionData, F extends SessionData>(
 export function restartSessionLifetime(session: Session<SessionData, SessionData>): void {
   const state = readState(session);
   state.record.createdAt = state.nowSeconds();
+}
+
+/**
+ * @internal The session manager's bookkeeping for a handle it created (cookie value, backend
+ * state): kept on the handle rather than in a `WeakMap`, which costs the garbage collector on
+ * every request. `undefined` for anything that is not a session handle.
+ */
+export function managerSlotOf(session: unknown): unknown {
+  return readStateIfHandle(session)?.managerSlot;
+}
+
+/** @internal Sets the session manager's bookkeeping for a handle (see {@link managerSlotOf}). */
+export function setManagerSlot(session: Session<SessionData, SessionData>, slot: unknown): void {
+  readState(session).managerSlot = slot;
 }
 
 /** @internal Clears change tracking after a successful commit. */
