@@ -67,7 +67,7 @@ const suites = {
     limitSeconds: 240,
   },
   guard: { script: 'bench/guard/run.mjs', env: {}, writesOut: false, limitSeconds: 180 },
-  http: { script: 'bench/http/http.bench.mjs', env: {}, writesOut: true, limitSeconds: 540 },
+  http: { script: 'bench/http/http.bench.mjs', env: {}, writesOut: true, limitSeconds: 900 },
 };
 
 function runSuite(name, suite) {

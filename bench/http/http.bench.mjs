@@ -20,8 +20,9 @@
 // signed-in user browsing), so no variant writes anything: the check below refuses to measure a
 // variant whose page answers with a Set-Cookie or without the user id.
 //
-// Environment: BENCH_OUT (JSON file), BENCH_HTTP_ROUNDS (3), BENCH_HTTP_DURATION (10 s),
-// BENCH_HTTP_WARMUP (3 s), BENCH_HTTP_CONNECTIONS (50), BENCH_HTTP_VARIANTS (comma list),
+// Environment: BENCH_OUT (JSON file), BENCH_HTTP_ROUNDS (8), BENCH_HTTP_DURATION (4 s per run),
+// BENCH_HTTP_WARMUP (1 s before each run), BENCH_HTTP_INITIAL_WARMUP (8 s per server, once),
+// BENCH_HTTP_CONNECTIONS (50), BENCH_HTTP_VARIANTS (comma list),
 // BENCH_HTTP_SKIP_BUILD=1 (reuse the last builds), BENCH_HTTP_CPU_PROF=<variant,...> (serve those
 // variants with --cpu-prof into bench/.tmp/profiles/<variant>/; see bench/http/profile.mjs).
 import { spawn, spawnSync } from 'node:child_process';
@@ -41,11 +42,18 @@ const exitOnSignal = pathToFileURL(fileURLToPath(new URL('./exit-on-signal.mjs',
 const astroBin = join(repoRoot, 'node_modules', 'astro', 'bin', 'astro.mjs');
 
 const settings = {
-  rounds: Number(process.env.BENCH_HTTP_ROUNDS ?? 3),
-  durationSeconds: Number(process.env.BENCH_HTTP_DURATION ?? 10),
-  warmupSeconds: Number(process.env.BENCH_HTTP_WARMUP ?? 3),
+  rounds: Number(process.env.BENCH_HTTP_ROUNDS ?? 8),
+  durationSeconds: Number(process.env.BENCH_HTTP_DURATION ?? 4),
+  warmupSeconds: Number(process.env.BENCH_HTTP_WARMUP ?? 1),
+  initialWarmupSeconds: Number(process.env.BENCH_HTTP_INITIAL_WARMUP ?? 8),
   connections: Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50),
 };
+
+/**
+ * Variants measured next to each other (a floor beside what it is the floor of); every group
+ * runs between two runs of the bare page, and its ratios to bare use the mean of those two.
+ */
+const groupOf = { 'sqlite-raw': 'sqlite', 'redis-raw': 'redis' };
 const redisPort = Number(process.env.BENCH_REDIS_PORT ?? 6379);
 const redisPrefix = `sessionkit-bench-http:${process.pid}:`;
 
@@ -244,9 +252,16 @@ async function signIn(variant, base) {
 }
 
 /** One autocannon run in its own process, with the server's CPU time over the measured part. */
-function drive(server, cookie) {
+function drive(server, cookie, durations = settings) {
   return new Promise((resolve, reject) => {
-    const options = { url: `${server.base}/`, headers: { cookie }, expectBody: server.html, ...settings };
+    const options = {
+      url: `${server.base}/`,
+      headers: { cookie },
+      expectBody: server.html,
+      connections: settings.connections,
+      warmupSeconds: durations.warmupSeconds,
+      durationSeconds: durations.durationSeconds,
+    };
     const child = spawn(process.execPath, [loadScript, JSON.stringify(options)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -324,50 +339,95 @@ async function main() {
       log(`${variant.name} serving on ${server.base} (page ${bytes} B, cookie header ${cookie.length} B)`);
     }
 
+    // Warm every server up once (JIT tiers, heap sizing) before anything is measured.
+    const initialWarmupRequests = {};
+    for (const variant of variants) {
+      const server = servers.get(variant.name);
+      const warmup = await drive(server, server.cookie, {
+        warmupSeconds: 0,
+        durationSeconds: settings.initialWarmupSeconds,
+      });
+      initialWarmupRequests[variant.name] = warmup.requests;
+    }
+
+    // Rounds: the groups in rotating order (members alternating), each between two bare runs:
+    //   bare, cookie, bare, sqlite, sqlite-raw, bare, redis, redis-raw, bare, iron, bare
+    // so every ratio compares runs seconds apart, not minutes (this machine's speed drifts).
+    const hasBare = variants.some((variant) => variant.name === 'bare');
+    const groups = [];
+    for (const variant of variants.filter((entry) => entry.name !== 'bare')) {
+      const key = groupOf[variant.name] ?? variant.name;
+      const group = groups.find((entry) => entry.key === key);
+      if (group === undefined) groups.push({ key, members: [variant] });
+      else group.members.push(variant);
+    }
     const samples = Object.fromEntries(variants.map((variant) => [variant.name, []]));
+    const runOne = async (variant, round) => {
+      const server = servers.get(variant.name);
+      const sample = { round, ...(await drive(server, server.cookie)) };
+      samples[variant.name].push(sample);
+      log(
+        `round ${round + 1}/${settings.rounds} ${variant.name.padEnd(10)} ${sample.rps.toFixed(0).padStart(6)} req/s` +
+          `  p50 ${sample.latencyMs.p50} ms  p99 ${sample.latencyMs.p99} ms` +
+          `  server CPU ${sample.serverCpuMicrosPerRequest?.toFixed(0)} µs/req (${(sample.serverCpuUtilisation * 100).toFixed(0)}%)` +
+          (sample.non2xx + sample.errors + sample.mismatches > 0
+            ? `  NON-2XX ${sample.non2xx} ERRORS ${sample.errors} WRONG BODY ${sample.mismatches}`
+            : ''),
+      );
+      return sample;
+    };
     const loadBefore = loadavg();
     for (let round = 0; round < settings.rounds; round++) {
-      // Rotate the order each round so no variant always runs first or last.
-      const order = variants.map((_, index) => variants[(index + round) % variants.length]);
-      for (const variant of order) {
-        const server = servers.get(variant.name);
-        const sample = await drive(server, server.cookie);
-        samples[variant.name].push({ round, ...sample });
-        log(
-          `round ${round + 1}/${settings.rounds} ${variant.name.padEnd(10)} ${sample.rps.toFixed(0).padStart(6)} req/s` +
-            `  p50 ${sample.latencyMs.p50} ms  p99 ${sample.latencyMs.p99} ms` +
-            `  server CPU ${sample.serverCpuMicrosPerRequest?.toFixed(0)} µs/req (${(sample.serverCpuUtilisation * 100).toFixed(0)}%)` +
-            (sample.non2xx + sample.errors + sample.mismatches > 0
-              ? `  NON-2XX ${sample.non2xx} ERRORS ${sample.errors} WRONG BODY ${sample.mismatches}`
-              : ''),
-        );
+      const order = groups.map((_, index) => groups[(index + round) % groups.length]);
+      const bareVariant = variants.find((variant) => variant.name === 'bare');
+      let before = hasBare ? await runOne(bareVariant, round) : undefined;
+      for (const group of order) {
+        const members = round % 2 === 0 ? group.members : group.members.toReversed();
+        const measured = [];
+        for (const variant of members) measured.push(await runOne(variant, round));
+        const after = hasBare ? await runOne(bareVariant, round) : undefined;
+        for (const sample of measured) {
+          if (before === undefined || after === undefined) continue;
+          sample.bare = {
+            rps: (before.rps + after.rps) / 2,
+            cpu: (before.serverCpuMicrosPerRequest + after.serverCpuMicrosPerRequest) / 2,
+          };
+        }
+        before = after;
       }
     }
     const loadAfter = loadavg();
 
-    // Per variant: medians over rounds. Ratios: per round (runs of one round are minutes apart
-    // at most), then the median of those, so a slow round does not skew one side only.
-    const byName = Object.fromEntries(
-      variants.map((variant) => {
-        const list = samples[variant.name];
-        return [
-          variant.name,
-          {
-            rps: median(list.map((sample) => sample.rps)),
-            p50: median(list.map((sample) => sample.latencyMs.p50)),
-            p99: median(list.map((sample) => sample.latencyMs.p99)),
-            cpu: median(list.map((sample) => sample.serverCpuMicrosPerRequest)),
-          },
-        ];
-      }),
-    );
-    const pairedRatio = (name, reference) => {
-      if (samples[name] === undefined || samples[reference] === undefined) return null;
-      return median(samples[name].map((sample, round) => sample.rps / samples[reference][round].rps));
+    // Per variant: medians over runs. Ratios: per round against the bracketing bare runs (or, for
+    // floors, the neighbour in the same group), then the median over rounds.
+    const summaryOf = (list) => ({
+      rps: median(list.map((sample) => sample.rps)),
+      p50: median(list.map((sample) => sample.latencyMs.p50)),
+      p99: median(list.map((sample) => sample.latencyMs.p99)),
+      cpu: median(list.map((sample) => sample.serverCpuMicrosPerRequest)),
+    });
+    const vsBareRounds = (name) =>
+      name === 'bare'
+        ? null
+        : samples[name].filter((sample) => sample.bare).map((sample) => sample.rps / sample.bare.rps);
+    const medianOrNull = (values) => (values === null || values.length === 0 ? null : median(values));
+    const vsIronRounds = (name) => {
+      if (samples.iron === undefined || !hasBare) return null;
+      // Each side against its own bracketing bare runs, so the two need not be neighbours.
+      if (name === 'bare') return samples.iron.map((iron) => iron.bare.rps / iron.rps);
+      return samples[name].map((sample, round) => {
+        const iron = samples.iron[round];
+        return sample.rps / sample.bare.rps / (iron.rps / iron.bare.rps);
+      });
     };
+    const floorRounds = (floor, name) =>
+      samples[floor] === undefined
+        ? null
+        : samples[floor].map((sample, round) => sample.rps / samples[name][round].rps);
     const rows = variants.map((variant) => {
       const list = samples[variant.name];
-      const summary = byName[variant.name];
+      const summary = summaryOf(list);
+      const ratios = vsBareRounds(variant.name);
       return {
         variant: variant.name,
         label: variant.label,
@@ -375,20 +435,29 @@ async function main() {
         p50Ms: summary.p50,
         p99Ms: summary.p99,
         serverCpuMicrosPerRequest: Number(summary.cpu.toFixed(1)),
-        vsBare: pairedRatio(variant.name, 'bare'),
-        vsIron: pairedRatio(variant.name, 'iron'),
-        extraCpuMicrosVsBare: byName.bare ? Number((summary.cpu - byName.bare.cpu).toFixed(1)) : null,
+        vsBare: variant.name === 'bare' ? 1 : medianOrNull(ratios),
+        vsBareRounds: ratios,
+        vsIron: medianOrNull(vsIronRounds(variant.name)),
+        extraCpuMicrosVsBare:
+          variant.name === 'bare'
+            ? 0
+            : hasBare
+              ? Number(median(list.map((sample) => sample.serverCpuMicrosPerRequest - sample.bare.cpu)).toFixed(1))
+              : null,
         non2xx: list.reduce((sum, sample) => sum + sample.non2xx, 0),
         errors: list.reduce((sum, sample) => sum + sample.errors, 0),
         wrongBodies: list.reduce((sum, sample) => sum + sample.mismatches, 0),
         cookieHeaderBytes: servers.get(variant.name).cookieBytes,
+        initialWarmupRequests: initialWarmupRequests[variant.name],
         samples: list,
       };
     });
     const floors = { sqlite: 'sqlite-raw', redis: 'redis-raw' };
     for (const row of rows) {
       const floor = floors[row.variant];
-      row.floorVsThis = floor === undefined ? null : pairedRatio(floor, row.variant);
+      const ratios = floor === undefined ? null : floorRounds(floor, row.variant);
+      row.floorVsThis = medianOrNull(ratios);
+      row.floorVsThisRounds = ratios;
     }
     const machine = {
       cpus: availableParallelism(),

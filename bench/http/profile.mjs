@@ -10,7 +10,8 @@
 //     --baseline-requests M       (self time per request by function name, this minus baseline)
 //
 // With --requests (requests the process served while profiled), times are also given per request.
-// The http suite's JSON has them: samples[].warmupRequests + samples[].requests (+ 3 for the checks).
+// The http suite's JSON has them: initialWarmupRequests + samples[].warmupRequests + samples[].requests
+// (+ 3 for the checks).
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);

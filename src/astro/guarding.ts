@@ -34,6 +34,10 @@ export function requestGuardInfo(context: APIContext): RequestGuardInfo {
   return info;
 }
 
+const SLASH = 0x2f;
+const QUESTION_MARK = 0x3f;
+const HASH = 0x23;
+
 type Decision = GuardDecision<Record<string, unknown>, AstroGuardContext>;
 
 /**
@@ -73,10 +77,18 @@ class RequestGuardInput {
 export function rawPathOf(url: string): string {
   const authority = url.indexOf('//');
   let start = authority === -1 ? 0 : authority + 2;
-  while (start < url.length && url[start] !== '/' && url[start] !== '?' && url[start] !== '#') start++;
-  if (start === url.length || url[start] !== '/') return '/';
+  while (start < url.length) {
+    const code = url.charCodeAt(start);
+    if (code === SLASH || code === QUESTION_MARK || code === HASH) break;
+    start++;
+  }
+  if (start === url.length || url.charCodeAt(start) !== SLASH) return '/';
   let end = start;
-  while (end < url.length && url[end] !== '?' && url[end] !== '#') end++;
+  while (end < url.length) {
+    const code = url.charCodeAt(end);
+    if (code === QUESTION_MARK || code === HASH) break;
+    end++;
+  }
   return url.slice(start, end);
 }
 

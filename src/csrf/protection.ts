@@ -219,7 +219,8 @@ const maxReportedPathLength = 200;
  * ```
  */
 export function isSafeMethod(method: string): boolean {
-  return safeMethods.has(method.toUpperCase());
+  // Requests almost always spell the method in capitals: skip the case folding for them.
+  return method === 'GET' || safeMethods.has(method.toUpperCase());
 }
 
 function resolveTrustedOrigins(value: unknown, where: string): ReadonlySet<string> {
