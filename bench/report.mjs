@@ -83,7 +83,7 @@ function guardFlatness(guard) {
   return result;
 }
 
-function targets({ http, cookie, stores, guard }) {
+function targets({ http, cookie, stores, guard, middleware }) {
   const rows = [];
   const cookieHttp = httpRow(http, 'cookie');
   rows.push({
@@ -93,6 +93,16 @@ function targets({ http, cookie, stores, guard }) {
       : 'n/a',
     ok: cookieHttp ? cookieHttp.vsBare >= thresholds.cookieVsBare : null,
   });
+  const bareHttp = httpRow(http, 'bare');
+  if (middleware && bareHttp) {
+    // sessionkit's own work, measured without the network's noise, against the bare page's cost.
+    const implied = bareHttp.serverCpuMicrosPerRequest / (bareHttp.serverCpuMicrosPerRequest + middleware.extraMicros);
+    rows.push({
+      target: `The same, from sessionkit's own cost: its middleware alone (one process, no network) against the bare page's server CPU per request`,
+      measured: `+${fixed(middleware.extraMicros, 1)} µs on ${fixed(bareHttp.serverCpuMicrosPerRequest, 0)} µs: ${percent(implied)} of bare`,
+      ok: implied >= thresholds.cookieVsBare,
+    });
+  }
   rows.push({
     target: `Cookie mode serves >= ${thresholds.cookieVsIron}x iron-session's requests/s (HTTP, same page)`,
     measured: cookieHttp ? times(cookieHttp.vsIron) : 'n/a',
@@ -215,6 +225,27 @@ export function httpChart(http, label) {
 function ratioRange(rounds) {
   if (!Array.isArray(rounds) || rounds.length < 2) return '';
   return ` (${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)})`;
+}
+
+function middlewareSection(middleware) {
+  return [
+    '## The Astro middleware alone',
+    '',
+    `sessionkit's built middleware with the HTTP suite's cookie-app options, on Astro-shaped request contexts, one process, ${middleware.settings.inFlight} in flight, ${middleware.settings.rounds} interleaved rounds of ${thousands(middleware.settings.requestsPerRound)} requests (bench/http/middleware.bench.mjs). The page renders the same HTML on both sides; on the sessionkit side it reads the user with \`getSession()\`.`,
+    '',
+    table(
+      ['side', 'µs / request'],
+      [
+        ['pass-through middleware + page', fixed(middleware.passThroughMicros, 2)],
+        ['**sessionkit middleware** + page', fixed(middleware.sessionkitMicros, 2)],
+        [
+          'sessionkit adds (median of rounds, lowest–highest)',
+          `${fixed(middleware.extraMicros, 2)} (${fixed(middleware.extraMicrosRange[0], 2)}–${fixed(middleware.extraMicrosRange[1], 2)})`,
+        ],
+      ],
+      ['l', 'r'],
+    ),
+  ].join('\n');
 }
 
 function httpSection(http) {
@@ -342,6 +373,7 @@ function main() {
   const cookie = read('cookie');
   const stores = read('stores');
   const guard = read('guard');
+  const middleware = read('middleware');
   const soak = read('soak');
   const label = machineLabel(run, http);
   const sections = [];
@@ -357,7 +389,7 @@ function main() {
       `**Suites that did not finish:** ${failed.map((suite) => `${suite.suite} (${suite.status})`).join(', ')}.`,
     );
   }
-  const targetRows = targets({ http, cookie, stores, guard });
+  const targetRows = targets({ http, cookie, stores, guard, middleware });
   sections.push(
     [
       '## Targets',
@@ -373,6 +405,7 @@ function main() {
     sections.push(httpSection(http));
     writeFileSync(join(resultsDir, 'http.svg'), httpChart(http, label));
   }
+  if (middleware) sections.push(middlewareSection(middleware));
   if (cookie) sections.push(cookieSection(cookie));
   if (stores) sections.push(storesSection(stores));
   if (guard) sections.push(guardSection(guard));

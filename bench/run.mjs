@@ -5,8 +5,8 @@
 //   npm run bench                   (builds the library first, then this file)
 //   npx node bench/run.mjs http     (only the named suites; the others' last results stay)
 //
-// Suites: cookie (bench/cookie), stores (bench/stores), guard (bench/guard), http (bench/http).
-// Each has a time limit, so the whole run is bounded (about 6-8 minutes on 2 CPUs).
+// Suites: cookie (bench/cookie), stores (bench/stores), guard (bench/guard), middleware and http
+// (bench/http). Each has a time limit, so the whole run is bounded (about 15 minutes on 2 CPUs).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
@@ -67,14 +67,21 @@ const suites = {
     limitSeconds: 240,
   },
   guard: { script: 'bench/guard/run.mjs', env: {}, writesOut: false, limitSeconds: 180 },
-  http: { script: 'bench/http/http.bench.mjs', env: {}, writesOut: true, limitSeconds: 900 },
+  middleware: {
+    script: 'bench/http/middleware.bench.mjs',
+    nodeArgs: ['--import', './bench/http/middleware-hooks.mjs'],
+    env: {},
+    writesOut: true,
+    limitSeconds: 180,
+  },
+  http: { script: 'bench/http/http.bench.mjs', env: {}, writesOut: true, limitSeconds: 1200 },
 };
 
 function runSuite(name, suite) {
   return new Promise((resolve) => {
     const out = join(resultsDir, `${name}.json`);
     const started = Date.now();
-    const child = spawn(process.execPath, [join(repoRoot, suite.script)], {
+    const child = spawn(process.execPath, [...(suite.nodeArgs ?? []), join(repoRoot, suite.script)], {
       cwd: repoRoot,
       env: { ...process.env, ...suite.env, BENCH_OUT: out },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -20,8 +20,8 @@
 // signed-in user browsing), so no variant writes anything: the check below refuses to measure a
 // variant whose page answers with a Set-Cookie or without the user id.
 //
-// Environment: BENCH_OUT (JSON file), BENCH_HTTP_ROUNDS (8), BENCH_HTTP_DURATION (4 s per run),
-// BENCH_HTTP_WARMUP (1 s before each run), BENCH_HTTP_INITIAL_WARMUP (8 s per server, once),
+// Environment: BENCH_OUT (JSON file), BENCH_HTTP_ROUNDS (12), BENCH_HTTP_DURATION (2 s per run),
+// BENCH_HTTP_WARMUP (2 s before each run), BENCH_HTTP_INITIAL_WARMUP (8 s per server, once),
 // BENCH_HTTP_CONNECTIONS (50), BENCH_HTTP_VARIANTS (comma list),
 // BENCH_HTTP_SKIP_BUILD=1 (reuse the last builds), BENCH_HTTP_CPU_PROF=<variant,...> (serve those
 // variants with --cpu-prof into bench/.tmp/profiles/<variant>/; see bench/http/profile.mjs).
@@ -42,9 +42,9 @@ const exitOnSignal = pathToFileURL(fileURLToPath(new URL('./exit-on-signal.mjs',
 const astroBin = join(repoRoot, 'node_modules', 'astro', 'bin', 'astro.mjs');
 
 const settings = {
-  rounds: Number(process.env.BENCH_HTTP_ROUNDS ?? 8),
-  durationSeconds: Number(process.env.BENCH_HTTP_DURATION ?? 4),
-  warmupSeconds: Number(process.env.BENCH_HTTP_WARMUP ?? 1),
+  rounds: Number(process.env.BENCH_HTTP_ROUNDS ?? 12),
+  durationSeconds: Number(process.env.BENCH_HTTP_DURATION ?? 2),
+  warmupSeconds: Number(process.env.BENCH_HTTP_WARMUP ?? 2),
   initialWarmupSeconds: Number(process.env.BENCH_HTTP_INITIAL_WARMUP ?? 8),
   connections: Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50),
 };
@@ -251,48 +251,60 @@ async function signIn(variant, base) {
   return { cookie, html, bytes: html.length };
 }
 
-/** One autocannon run in its own process, with the server's CPU time over the measured part. */
-function drive(server, cookie, durations = settings) {
-  return new Promise((resolve, reject) => {
-    const options = {
-      url: `${server.base}/`,
-      headers: { cookie },
-      expectBody: server.html,
-      connections: settings.connections,
-      warmupSeconds: durations.warmupSeconds,
-      durationSeconds: durations.durationSeconds,
-    };
-    const child = spawn(process.execPath, [loadScript, JSON.stringify(options)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let buffer = '';
-    let cpuStart;
-    let rssStart;
-    let cpuEnd;
-    let result;
-    child.stdout.on('data', (chunk) => {
-      buffer += chunk;
-      for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
-        const message = JSON.parse(buffer.slice(0, newline));
-        buffer = buffer.slice(newline + 1);
-        if (message.phase === 'measuring') {
-          cpuStart = cpuSeconds(server.pid);
-          rssStart = rssMiB(server.pid);
-        } else if (message.phase === 'measured') cpuEnd = cpuSeconds(server.pid);
-        else if (message.phase === 'done') result = message;
+/**
+ * The load generator (bench/http/load.mjs), one process for the whole run. `drive()` runs one job
+ * on it and adds the server's CPU time and RSS over the measured part.
+ */
+function startLoadGenerator() {
+  const child = spawn(process.execPath, [loadScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let buffer = '';
+  let nextId = 1;
+  let current; // { id, server, resolve, reject, cpuStart, rssStart, cpuEnd }
+  child.stdout.on('data', (chunk) => {
+    buffer += chunk;
+    for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
+      const message = JSON.parse(buffer.slice(0, newline));
+      buffer = buffer.slice(newline + 1);
+      if (current === undefined || message.id !== current.id) continue;
+      const { server } = current;
+      if (message.phase === 'measuring') {
+        current.cpuStart = cpuSeconds(server.pid);
+        current.rssStart = rssMiB(server.pid);
+      } else if (message.phase === 'measured') current.cpuEnd = cpuSeconds(server.pid);
+      else if (message.phase === 'done') {
+        const { resolve, cpuStart, cpuEnd, rssStart } = current;
+        current = undefined;
+        const serverCpuSeconds = cpuEnd - cpuStart;
+        resolve({
+          ...message,
+          serverCpuMicrosPerRequest: message.requests > 0 ? (serverCpuSeconds / message.requests) * 1e6 : null,
+          serverCpuUtilisation: serverCpuSeconds / message.durationSeconds,
+          serverRssMiB: { start: rssStart, end: rssMiB(server.pid) },
+        });
       }
-    });
-    child.on('exit', (code) => {
-      if (code !== 0 || result === undefined) return reject(new Error(`load generator failed (${code})`));
-      const serverCpuSeconds = cpuEnd - cpuStart;
-      resolve({
-        ...result,
-        serverCpuMicrosPerRequest: result.requests > 0 ? (serverCpuSeconds / result.requests) * 1e6 : null,
-        serverCpuUtilisation: serverCpuSeconds / result.durationSeconds,
-        serverRssMiB: { start: rssStart, end: rssMiB(server.pid) },
-      });
-    });
+    }
   });
+  child.on('exit', (code) => current?.reject(new Error(`load generator exited (${code})`)));
+  return {
+    /** One run against `server`: warm-up, then the measured part. */
+    drive(server, cookie, durations = settings) {
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        current = { id, server, resolve, reject };
+        const job = {
+          id,
+          url: `${server.base}/`,
+          headers: { cookie },
+          expectBody: server.html,
+          connections: settings.connections,
+          warmupSeconds: durations.warmupSeconds,
+          durationSeconds: durations.durationSeconds,
+        };
+        child.stdin.write(`${JSON.stringify(job)}\n`);
+      });
+    },
+    stop: () => child.stdin.end(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,6 +339,7 @@ async function main() {
     BENCH_REDIS_PREFIX: redisPrefix,
   };
   const servers = new Map();
+  const load = startLoadGenerator();
   try {
     for (const variant of variants) {
       const server = await startServer(
@@ -343,7 +356,7 @@ async function main() {
     const initialWarmupRequests = {};
     for (const variant of variants) {
       const server = servers.get(variant.name);
-      const warmup = await drive(server, server.cookie, {
+      const warmup = await load.drive(server, server.cookie, {
         warmupSeconds: 0,
         durationSeconds: settings.initialWarmupSeconds,
       });
@@ -364,7 +377,7 @@ async function main() {
     const samples = Object.fromEntries(variants.map((variant) => [variant.name, []]));
     const runOne = async (variant, round) => {
       const server = servers.get(variant.name);
-      const sample = { round, ...(await drive(server, server.cookie)) };
+      const sample = { round, ...(await load.drive(server, server.cookie)) };
       samples[variant.name].push(sample);
       log(
         `round ${round + 1}/${settings.rounds} ${variant.name.padEnd(10)} ${sample.rps.toFixed(0).padStart(6)} req/s` +
@@ -486,6 +499,7 @@ async function main() {
     );
     if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
+    load.stop();
     for (const server of servers.values()) await server.stop();
     rmSync(scratch, { recursive: true, force: true });
     if (variants.some((variant) => variant.needsRedis)) {

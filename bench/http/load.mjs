@@ -1,31 +1,32 @@
-// The load generator of the HTTP suite, run as its own process (so it gets its own CPU time
-// instead of sharing the orchestrator's event loop): autocannon warms the server up, then
-// measures. Prints one JSON line `{"phase":"measuring"}` when the measured part starts (the
-// orchestrator samples the server's CPU time then) and one JSON line with the result at the end.
-//
-//   node bench/http/load.mjs '{"url":"http://127.0.0.1:4321/","headers":{},"connections":50,
-//                              "warmupSeconds":3,"durationSeconds":10,"expectBody":"<!DOCTYPE html>..."}'
+// The load generator of the HTTP suite, one process for the whole run (its own CPU time, and no
+// process start between runs, so runs can be short and many). It reads one JSON job per line on
+// stdin, runs them one at a time, and answers on stdout with JSON lines:
+//   {"id":1,"phase":"measuring"}  when the measured part starts (the orchestrator samples the
+//                                  server's CPU time then)
+//   {"id":1,"phase":"measured"}   when it ends
+//   {"id":1,"phase":"done",...}   the result
+// A job: {"id":1,"url":"http://127.0.0.1:4321/","headers":{},"connections":50,"warmupSeconds":1,
+//         "durationSeconds":4,"expectBody":"<!DOCTYPE html>..."}. The process exits when stdin ends.
+import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 
-const options = JSON.parse(process.argv[2] ?? '{}');
-const { url, headers = {}, connections = 50, warmupSeconds = 3, durationSeconds = 10, expectBody } = options;
-if (typeof url !== 'string') {
-  process.stderr.write('usage: node bench/http/load.mjs \'{"url": "...", ...}\'\n');
-  process.exit(2);
+function send(message) {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
 }
 
-// expectBody: every response must be exactly the signed-in page (a guest page counts as a mismatch).
-const common = { url, headers, connections, pipelining: 1, ...(expectBody === undefined ? {} : { expectBody }) };
-const warmup = warmupSeconds > 0 ? await autocannon({ ...common, duration: warmupSeconds }) : undefined;
-process.stdout.write(`${JSON.stringify({ phase: 'measuring' })}\n`);
-const result = await autocannon({ ...common, duration: durationSeconds });
-process.stdout.write(`${JSON.stringify({ phase: 'measured' })}\n`);
-
-const statusCounts = Object.fromEntries(
-  Object.entries(result.statusCodeStats ?? {}).map(([status, { count }]) => [status, Number(count)]),
-);
-process.stdout.write(
-  `${JSON.stringify({
+async function runJob(job) {
+  const { id, url, headers = {}, connections = 50, warmupSeconds = 1, durationSeconds = 4, expectBody } = job;
+  // expectBody: every response must be exactly the signed-in page (a guest page counts as a mismatch).
+  const common = { url, headers, connections, pipelining: 1, ...(expectBody === undefined ? {} : { expectBody }) };
+  const warmup = warmupSeconds > 0 ? await autocannon({ ...common, duration: warmupSeconds }) : undefined;
+  send({ id, phase: 'measuring' });
+  const result = await autocannon({ ...common, duration: durationSeconds });
+  send({ id, phase: 'measured' });
+  const statusCounts = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([status, { count }]) => [status, Number(count)]),
+  );
+  send({
+    id,
     phase: 'done',
     requests: result.requests.total,
     warmupRequests: warmup?.requests.total ?? 0,
@@ -44,5 +45,9 @@ process.stdout.write(
     mismatches: result.mismatches ?? 0,
     statusCounts,
     bytesPerResponse: result.requests.total > 0 ? result.throughput.total / result.requests.total : 0,
-  })}\n`,
-);
+  });
+}
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.trim() !== '') await runJob(JSON.parse(line));
+}
