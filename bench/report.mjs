@@ -83,13 +83,19 @@ function guardFlatness(guard) {
   return result;
 }
 
+/** What the method read for a second server of the bare app (no difference), when measured. */
+function controlNote(http) {
+  const control = httpRow(http, 'bare-control');
+  return control?.vsBare ? `; the control (a second bare server) read ${percent(control.vsBare)}` : '';
+}
+
 function targets({ http, cookie, stores, guard, middleware }) {
   const rows = [];
   const cookieHttp = httpRow(http, 'cookie');
   rows.push({
     target: `Cookie mode serves >= ${thresholds.cookieVsBare * 100} % of the bare page's requests/s (HTTP, unchanged session)`,
     measured: cookieHttp
-      ? `${percent(cookieHttp.vsBare)} of bare, median of ${cookieHttp.vsBareRounds?.length ?? 1} rounds${ratioRange(cookieHttp.vsBareRounds)}`
+      ? `${percent(cookieHttp.vsBare)} of bare, median of ${cookieHttp.vsBareRounds?.length ?? 1} rounds${ratioRange(cookieHttp.vsBareRounds)}${controlNote(http)}`
       : 'n/a',
     ok: cookieHttp ? cookieHttp.vsBare >= thresholds.cookieVsBare : null,
   });
@@ -98,7 +104,7 @@ function targets({ http, cookie, stores, guard, middleware }) {
     // sessionkit's own work, measured without the network's noise, against the bare page's cost.
     const implied = bareHttp.serverCpuMicrosPerRequest / (bareHttp.serverCpuMicrosPerRequest + middleware.extraMicros);
     rows.push({
-      target: `The same, from sessionkit's own cost: its middleware alone (one process, no network) against the bare page's server CPU per request`,
+      target: `Supplementary to the row above: sessionkit's own cost, its middleware alone (one process, no network), is <= ${Math.round((1 / thresholds.cookieVsBare - 1) * 100)} % of the bare page's server CPU per request`,
       measured: `+${fixed(middleware.extraMicros, 1)} µs on ${fixed(bareHttp.serverCpuMicrosPerRequest, 0)} µs: ${percent(implied)} of bare`,
       ok: implied >= thresholds.cookieVsBare,
     });
@@ -114,7 +120,7 @@ function targets({ http, cookie, stores, guard, middleware }) {
       ? ironHttp.extraCpuMicrosVsBare / cookieHttp.extraCpuMicrosVsBare
       : null;
   rows.push({
-    target: `Cookie mode adds <= 1/${thresholds.cookieVsIron} of the server CPU time per request that iron-session adds to the same page (HTTP, over bare)`,
+    target: `Supplementary to the row above: cookie mode adds <= 1/${thresholds.cookieVsIron} of the server CPU time per request that iron-session adds to the same page (HTTP, over bare)`,
     measured:
       cookieHttp && ironHttp
         ? `+${fixed(cookieHttp.extraCpuMicrosVsBare, 0)} µs vs +${fixed(ironHttp.extraCpuMicrosVsBare, 0)} µs: ${addedCost === null ? 'n/a' : times(addedCost, 1)} less`
@@ -166,6 +172,7 @@ function escapeXml(text) {
 
 const colours = {
   bare: '#4b5563',
+  'bare-control': '#4b5563',
   cookie: '#2563eb',
   sqlite: '#2563eb',
   redis: '#2563eb',
@@ -279,7 +286,7 @@ function httpSection(http) {
   const lines = [
     '## HTTP: one Astro page, signed in, session unchanged',
     '',
-    `autocannon (its own process) on 127.0.0.1, ${http.settings.connections} connections. Every server is warmed up once (${http.settings.initialWarmupSeconds ?? 0} s), then measured in ${http.settings.rounds} rounds of ${http.settings.warmupSeconds} s warm-up + ${http.settings.durationSeconds} s per run; in each round every variant (a floor next to its sessionkit mode) runs between two runs of the bare page, the order rotating. A variant's ratio to bare is taken per round against the mean of those two neighbours, and the median over rounds is shown with the lowest and highest round: the speed of this shared machine drifts by tens of percent within seconds, so only neighbours are compared. "vs iron-session" divides the two variants' ratios to bare. "server CPU / req" is the server process's user + system CPU time over the measured part divided by the requests served; "extra CPU vs bare" is the median over rounds of that figure minus the neighbouring bare runs'. Load average ${http.machine.loadAverage.before.join(' / ')} before, ${http.machine.loadAverage.after.map((value) => value.toFixed(2)).join(' / ')} after.`,
+    `autocannon (its own process) on 127.0.0.1, ${http.settings.connections} connections. Every server is warmed up once (${http.settings.initialWarmupSeconds ?? 0} s), then runs once per round, ${http.settings.rounds} rounds in a rotating order, ${http.settings.warmupSeconds} s warm-up + ${http.settings.durationSeconds} s measured per run. Ratios are taken per round (runs of one round are seconds apart) and the median over rounds is shown, with the lowest and highest round. "bare Astro, second server (control)" is a second server of the bare app: its ratio is what this method reads when there is no difference, so read the others against it. "server CPU / req" is the server process's user + system CPU time over the measured part divided by the requests served; "extra CPU vs bare" is the median over rounds of that figure minus the bare run's. Load average ${http.machine.loadAverage.before.join(' / ')} before, ${http.machine.loadAverage.after.map((value) => value.toFixed(2)).join(' / ')} after.`,
     '',
     '![Requests/s relative to the bare page](http.svg)',
     '',

@@ -1,11 +1,14 @@
 // HTTP suite: the same one-page Astro 7 app (output server, @astrojs/node standalone) in seven
-// variants, each built once and served by its own process on 127.0.0.1, driven by autocannon
-// (a separate process) with a signed-in cookie, interleaved over rounds; medians reported.
+// variants (and a second server of the bare one), each built once and served by its own process
+// on 127.0.0.1, driven by autocannon (a separate process) with a signed-in cookie. Each server is
+// warmed up once, then run once per round over many short rounds in a rotating order; ratios are
+// taken per round, and their medians reported.
 //
 //   npx node bench/http/http.bench.mjs     (run by bench/run.mjs; the library must be built)
 //
 // Variants (bench/http/apps/<name>):
 //   bare        no session library; the page prints a constant user id
+//   bare-control a second server of the bare app: what the method reads for no difference
 //   cookie      sessionkit, sealed-cookie mode (the default)
 //   sqlite      sessionkit, sqliteStore
 //   sqlite-raw  floor for sqlite: the page does one prepared SELECT by a plain id cookie
@@ -49,17 +52,14 @@ const settings = {
   connections: Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50),
 };
 
-/**
- * Variants measured next to each other (a floor beside what it is the floor of); every group
- * runs between two runs of the bare page, and its ratios to bare use the mean of those two.
- */
-const groupOf = { 'sqlite-raw': 'sqlite', 'redis-raw': 'redis' };
 const redisPort = Number(process.env.BENCH_REDIS_PORT ?? 6379);
 const redisPrefix = `sessionkit-bench-http:${process.pid}:`;
 
 /** label: shown in tables; needsRedis: skipped (and reported) when Redis cannot be reached. */
 const allVariants = [
   { name: 'bare', label: 'bare Astro', sessionless: true },
+  // A second server of the bare app, measured like any variant: what the method reports for no difference.
+  { name: 'bare-control', app: 'bare', label: 'bare Astro, second server (control)', sessionless: true },
   { name: 'cookie', label: 'sessionkit cookie' },
   { name: 'sqlite', label: 'sessionkit SQLite' },
   { name: 'sqlite-raw', label: 'raw node:sqlite (floor)' },
@@ -179,7 +179,7 @@ function cpuSeconds(pid) {
 
 async function startServer(variant, env, profileDir) {
   const port = await freePort();
-  const root = join(appsRoot, variant.name);
+  const root = join(appsRoot, variant.app ?? variant.name);
   const args = [];
   if (profileDir !== undefined) {
     args.push('--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profileDir, '--import', exitOnSignal);
@@ -325,7 +325,8 @@ async function main() {
   }
   linkPackage();
   const startedAt = Date.now();
-  if (process.env.BENCH_HTTP_SKIP_BUILD !== '1') await buildAll(variants.map((variant) => variant.name));
+  if (process.env.BENCH_HTTP_SKIP_BUILD !== '1')
+    await buildAll([...new Set(variants.map((variant) => variant.app ?? variant.name))]);
   const buildSeconds = (Date.now() - startedAt) / 1000;
 
   const scratch = mkdtempSync(join(tmpdir(), 'sessionkit-bench-http-'));
@@ -363,50 +364,28 @@ async function main() {
       initialWarmupRequests[variant.name] = warmup.requests;
     }
 
-    // Rounds: the groups in rotating order (members alternating), each between two bare runs:
-    //   bare, cookie, bare, sqlite, sqlite-raw, bare, redis, redis-raw, bare, iron, bare
-    // so every ratio compares runs seconds apart, not minutes (this machine's speed drifts).
+    // Rounds: every server once per round, in an order rotated every round, so every server waits
+    // the same time between its runs. (Running bare between every other variant, to compare
+    // neighbours, made bare look faster than a second copy of itself by a quarter: a server that
+    // has just been busy serves faster than one that has waited, so the reference must not run
+    // more often than what it is compared with.)
     const hasBare = variants.some((variant) => variant.name === 'bare');
-    const groups = [];
-    for (const variant of variants.filter((entry) => entry.name !== 'bare')) {
-      const key = groupOf[variant.name] ?? variant.name;
-      const group = groups.find((entry) => entry.key === key);
-      if (group === undefined) groups.push({ key, members: [variant] });
-      else group.members.push(variant);
-    }
     const samples = Object.fromEntries(variants.map((variant) => [variant.name, []]));
-    const runOne = async (variant, round) => {
-      const server = servers.get(variant.name);
-      const sample = { round, ...(await load.drive(server, server.cookie)) };
-      samples[variant.name].push(sample);
-      log(
-        `round ${round + 1}/${settings.rounds} ${variant.name.padEnd(10)} ${sample.rps.toFixed(0).padStart(6)} req/s` +
-          `  p50 ${sample.latencyMs.p50} ms  p99 ${sample.latencyMs.p99} ms` +
-          `  server CPU ${sample.serverCpuMicrosPerRequest?.toFixed(0)} µs/req (${(sample.serverCpuUtilisation * 100).toFixed(0)}%)` +
-          (sample.non2xx + sample.errors + sample.mismatches > 0
-            ? `  NON-2XX ${sample.non2xx} ERRORS ${sample.errors} WRONG BODY ${sample.mismatches}`
-            : ''),
-      );
-      return sample;
-    };
     const loadBefore = loadavg();
     for (let round = 0; round < settings.rounds; round++) {
-      const order = groups.map((_, index) => groups[(index + round) % groups.length]);
-      const bareVariant = variants.find((variant) => variant.name === 'bare');
-      let before = hasBare ? await runOne(bareVariant, round) : undefined;
-      for (const group of order) {
-        const members = round % 2 === 0 ? group.members : group.members.toReversed();
-        const measured = [];
-        for (const variant of members) measured.push(await runOne(variant, round));
-        const after = hasBare ? await runOne(bareVariant, round) : undefined;
-        for (const sample of measured) {
-          if (before === undefined || after === undefined) continue;
-          sample.bare = {
-            rps: (before.rps + after.rps) / 2,
-            cpu: (before.serverCpuMicrosPerRequest + after.serverCpuMicrosPerRequest) / 2,
-          };
-        }
-        before = after;
+      const order = variants.map((_, index) => variants[(index + round) % variants.length]);
+      for (const variant of order) {
+        const server = servers.get(variant.name);
+        const sample = { round, ...(await load.drive(server, server.cookie)) };
+        samples[variant.name].push(sample);
+        log(
+          `round ${round + 1}/${settings.rounds} ${variant.name.padEnd(12)} ${sample.rps.toFixed(0).padStart(6)} req/s` +
+            `  p50 ${sample.latencyMs.p50} ms  p99 ${sample.latencyMs.p99} ms` +
+            `  server CPU ${sample.serverCpuMicrosPerRequest?.toFixed(0)} µs/req (${(sample.serverCpuUtilisation * 100).toFixed(0)}%)` +
+            (sample.non2xx + sample.errors + sample.mismatches > 0
+              ? `  NON-2XX ${sample.non2xx} ERRORS ${sample.errors} WRONG BODY ${sample.mismatches}`
+              : ''),
+        );
       }
     }
     const loadAfter = loadavg();
@@ -419,28 +398,16 @@ async function main() {
       p99: median(list.map((sample) => sample.latencyMs.p99)),
       cpu: median(list.map((sample) => sample.serverCpuMicrosPerRequest)),
     });
-    const vsBareRounds = (name) =>
-      name === 'bare'
-        ? null
-        : samples[name].filter((sample) => sample.bare).map((sample) => sample.rps / sample.bare.rps);
     const medianOrNull = (values) => (values === null || values.length === 0 ? null : median(values));
-    const vsIronRounds = (name) => {
-      if (samples.iron === undefined || !hasBare) return null;
-      // Each side against its own bracketing bare runs, so the two need not be neighbours.
-      if (name === 'bare') return samples.iron.map((iron) => iron.bare.rps / iron.rps);
-      return samples[name].map((sample, round) => {
-        const iron = samples.iron[round];
-        return sample.rps / sample.bare.rps / (iron.rps / iron.bare.rps);
-      });
-    };
-    const floorRounds = (floor, name) =>
-      samples[floor] === undefined
+    /** Per round: `name`'s requests/s over `reference`'s in the same round. */
+    const roundRatios = (name, reference) =>
+      samples[name] === undefined || samples[reference] === undefined
         ? null
-        : samples[floor].map((sample, round) => sample.rps / samples[name][round].rps);
+        : samples[name].map((sample, round) => sample.rps / samples[reference][round].rps);
     const rows = variants.map((variant) => {
       const list = samples[variant.name];
       const summary = summaryOf(list);
-      const ratios = vsBareRounds(variant.name);
+      const ratios = variant.name === 'bare' || !hasBare ? null : roundRatios(variant.name, 'bare');
       return {
         variant: variant.name,
         label: variant.label,
@@ -450,13 +417,16 @@ async function main() {
         serverCpuMicrosPerRequest: Number(summary.cpu.toFixed(1)),
         vsBare: variant.name === 'bare' ? 1 : medianOrNull(ratios),
         vsBareRounds: ratios,
-        vsIron: medianOrNull(vsIronRounds(variant.name)),
-        extraCpuMicrosVsBare:
-          variant.name === 'bare'
-            ? 0
-            : hasBare
-              ? Number(median(list.map((sample) => sample.serverCpuMicrosPerRequest - sample.bare.cpu)).toFixed(1))
-              : null,
+        vsIron: medianOrNull(roundRatios(variant.name, 'iron')),
+        extraCpuMicrosVsBare: hasBare
+          ? Number(
+              median(
+                list.map(
+                  (sample, round) => sample.serverCpuMicrosPerRequest - samples.bare[round].serverCpuMicrosPerRequest,
+                ),
+              ).toFixed(1),
+            )
+          : null,
         non2xx: list.reduce((sum, sample) => sum + sample.non2xx, 0),
         errors: list.reduce((sum, sample) => sum + sample.errors, 0),
         wrongBodies: list.reduce((sum, sample) => sum + sample.mismatches, 0),
@@ -468,7 +438,7 @@ async function main() {
     const floors = { sqlite: 'sqlite-raw', redis: 'redis-raw' };
     for (const row of rows) {
       const floor = floors[row.variant];
-      const ratios = floor === undefined ? null : floorRounds(floor, row.variant);
+      const ratios = floor === undefined ? null : roundRatios(floor, row.variant);
       row.floorVsThis = medianOrNull(ratios);
       row.floorVsThisRounds = ratios;
     }
