@@ -167,6 +167,8 @@ interface LoadContext {
   readonly rejected: boolean;
   readonly reissue: boolean;
   state: unknown;
+  /** What the session was loaded from: its `User-Agent` is recorded when a store session is written under a new id. */
+  readonly input: SessionInput;
 }
 
 const managerOptionKeys = [
@@ -295,7 +297,11 @@ export function createSessionManager<
   const nowSeconds = (): number => Math.floor(now() / 1000);
   const newId = (): string => encodeBase64Url(randomBytes(32));
 
-  const newSession = (presentNames: readonly string[], rejected: boolean): Session<Data, Flash> => {
+  const newSession = (
+    presentNames: readonly string[],
+    rejected: boolean,
+    input: SessionInput,
+  ): Session<Data, Flash> => {
     const createdAt = nowSeconds();
     const record: SessionRecord<Data, Flash> = {
       id: newId(),
@@ -306,7 +312,15 @@ export function createSessionManager<
       flash: {},
     };
     const session = new Session(record, true, newId, nowSeconds);
-    setContext(session, { owner, cookieValue: undefined, presentNames, rejected, reissue: false, state: undefined });
+    setContext(session, {
+      owner,
+      cookieValue: undefined,
+      presentNames,
+      rejected,
+      reissue: false,
+      state: undefined,
+      input,
+    });
     return session;
   };
 
@@ -318,15 +332,21 @@ export function createSessionManager<
     );
   };
 
-  const noteUserAgent = (session: Session<Data, Flash>, input: SessionInput): Session<Data, Flash> => {
-    const userAgent = storeBackend === undefined ? undefined : userAgentOf(input);
-    if (userAgent !== undefined) storeBackend!.describe(sessionRecordOf(session), { userAgent }, false);
-    return session;
+  /**
+   * Store mode: records the loading request's `User-Agent` for a session about to be written under
+   * a new id (created or regenerated), unless the app described the session itself. Read at commit,
+   * not at load, so the many requests that write nothing never touch it.
+   */
+  const noteUserAgent = (session: Session<Data, Flash>, input: SessionInput): void => {
+    if (storeBackend === undefined || !(session.isNew || sessionChangesOf(session).previousId !== undefined)) return;
+    const userAgent = userAgentOf(input);
+    if (userAgent !== undefined) storeBackend.describe(sessionRecordOf(session), { userAgent }, false);
   };
 
   const reject = (
     reason: RejectReason,
     presentNames: readonly string[],
+    input: SessionInput,
     sessionId?: string,
   ): LoadResult<Data, Flash> => {
     const level = reason === 'expired' ? 'debug' : 'warn';
@@ -338,7 +358,7 @@ export function createSessionManager<
     reporter.emit(
       sessionId === undefined ? { type: 'session.rejected', reason } : { type: 'session.rejected', reason, sessionId },
     );
-    return { status: 'rejected', reason, session: newSession(presentNames, true) };
+    return { status: 'rejected', reason, session: newSession(presentNames, true, input) };
   };
 
   const fillDefaults = (data: SessionData): void => {
@@ -359,7 +379,7 @@ export function createSessionManager<
     const { record } = read;
     if (!isLive(expiry, record, current)) {
       reporter.emit({ type: 'session.rejected', reason: 'expired', sessionId: record.id });
-      return { status: 'rejected', reason: 'expired', session: noteUserAgent(newSession(presentNames, true), input) };
+      return { status: 'rejected', reason: 'expired', session: newSession(presentNames, true, input) };
     }
     const finish = (): LoadResult<Data, Flash> => {
       fillDefaults(record.data);
@@ -371,12 +391,13 @@ export function createSessionManager<
         rejected: false,
         reissue: read.reissue,
         state: read.state,
+        input,
       });
-      return { status: 'valid', session: noteUserAgent(session, input) };
+      return { status: 'valid', session };
     };
     if (schema === undefined) return finish();
     return validateWithSchema(schema, record.data).then((checked) => {
-      if (!checked.ok) return reject('invalid_data', presentNames, record.id);
+      if (!checked.ok) return reject('invalid_data', presentNames, input, record.id);
       record.data = checked.value;
       return finish();
     });
@@ -386,20 +407,13 @@ export function createSessionManager<
   const loadNow = (input: SessionInput): LoadResult<Data, Flash> | Promise<LoadResult<Data, Flash>> => {
     const { value, presentNames } = readSessionCookie(cookieHeaderOf(input), cookie);
     if (value === undefined) {
-      if (presentNames.length > 0) {
-        const rejected = reject('malformed', presentNames);
-        noteUserAgent(rejected.session, input);
-        return rejected;
-      }
-      return { status: 'new', session: noteUserAgent(newSession([], false), input) };
+      if (presentNames.length > 0) return reject('malformed', presentNames, input);
+      return { status: 'new', session: newSession([], false, input) };
     }
-    if (value.length > maxValueLength) return reject('malformed', presentNames);
+    if (value.length > maxValueLength) return reject('malformed', presentNames, input);
     const current = nowSeconds();
     const settle = (read: BackendReadResult<Data, Flash>) => {
-      if (read.ok) return accept(input, value, presentNames, read, current);
-      const rejected = reject(read.reason, presentNames);
-      noteUserAgent(rejected.session, input);
-      return rejected;
+      return read.ok ? accept(input, value, presentNames, read, current) : reject(read.reason, presentNames, input);
     };
     const read = backend.read(value, current);
     return read instanceof Promise ? read.then(settle) : settle(read);
@@ -457,6 +471,7 @@ export function createSessionManager<
       rejected: false,
       reissue: false,
       state: written.state,
+      input: context.input,
     });
     if (wasNew) reporter.emit({ type: 'session.created', sessionId: record.id });
     else if (previousId !== undefined) {
@@ -485,6 +500,7 @@ export function createSessionManager<
       setContext(session, { ...context, presentNames: [] });
       return cleared;
     }
+    noteUserAgent(session, context.input);
     return commitWrite(session, context, current);
   };
 

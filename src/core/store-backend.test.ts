@@ -59,6 +59,25 @@ describe('store mode of createSessionManager', () => {
     expect(await manager.commit(again.session)).toEqual([]); // an unchanged request writes nothing
   });
 
+  it('records the user agent of the request that creates or regenerates a session, not of plain writes', async () => {
+    const manager = createSessionManager({ secrets: testSecrets[0], store: memoryStore() });
+    const first = await manager.load(new Request('https://app.test/', { headers: { 'user-agent': 'First/1' } }));
+    first.session.set('userId', 'u1');
+    const jar = new CookieJar().apply(await manager.commit(first.session));
+    const from = (agent: string) =>
+      new Request('https://app.test/', { headers: { cookie: jar.header(), 'user-agent': agent } });
+    const plain = await manager.load(from('Second/2'));
+    plain.session.set('count', 1);
+    jar.apply(await manager.commit(plain.session));
+    expect((await manager.listSessions('u1')).map((info) => info.userAgent)).toEqual(['First/1']);
+    const rotated = await manager.load(from('Third/3'));
+    rotated.session.regenerate();
+    jar.apply(await manager.commit(rotated.session));
+    expect(await manager.listSessions('u1')).toEqual([
+      expect.objectContaining({ id: rotated.session.id, userAgent: 'Third/3' }),
+    ]);
+  });
+
   it('revokeUserSessions accepts the current session handle as the one to keep', async () => {
     const manager = createSessionManager({ secrets: testSecrets[0], store: memoryStore() });
     const jars = await Promise.all(

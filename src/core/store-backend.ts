@@ -318,7 +318,11 @@ export function createStoreBackend<Data extends SessionData, Flash extends Sessi
 
     describe(record, metadata, explicit) {
       const current = pending.get(record);
-      if (current?.explicit && !explicit) return;
+      // What the app described wins; recorded defaults (the User-Agent) only fill what it left out.
+      if (current?.explicit && !explicit) {
+        pending.set(record, { metadata: { ...metadata, ...current.metadata }, explicit: true });
+        return;
+      }
       pending.set(record, { metadata: { ...current?.metadata, ...metadata }, explicit });
     },
 
