@@ -1,8 +1,8 @@
 /**
  * The demo app in a real browser (Debian's Chromium through playwright-core), with JavaScript
  * turned off unless a test needs it: sign-in, flash messages, roles and permissions, sign-out
- * and the back button, revocation across browsers, CSRF and rate limits. Saves the README's
- * screenshots to docs/screenshots/.
+ * and the back button, revocation across browsers, CSRF and rate limits. Takes the README's
+ * screenshots (into docs/screenshots/ with `npm run screenshots`).
  */
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';

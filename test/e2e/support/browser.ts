@@ -43,7 +43,7 @@ export function newContext(
   return browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, javaScriptEnabled: false, ...options });
 }
 
-/** Saves a 1280x800 screenshot as docs/screenshots/<name>.png (overwritten on every run). */
+/** Saves a 1280x800 screenshot as <name>.png in {@link screenshotsDir}. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotsDir, { recursive: true });
   await page.screenshot({ path: join(screenshotsDir, `${name}.png`), fullPage: false });

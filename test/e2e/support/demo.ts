@@ -15,7 +15,15 @@ export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 export const demoRoot = join(repoRoot, 'examples', 'demo');
 /** Where the global setup builds the demo (inside the repository so its imports resolve). */
 export const demoBuildDir = join(repoRoot, '.tmp', 'e2e-demo');
-export const screenshotsDir = join(repoRoot, 'docs', 'screenshots');
+/**
+ * Where the browser tests save their screenshots: docs/screenshots/ with
+ * `SESSIONKIT_UPDATE_SCREENSHOTS=1` (`npm run screenshots`), else a scratch folder, so a test run
+ * does not rewrite the committed images.
+ */
+export const screenshotsDir =
+  process.env.SESSIONKIT_UPDATE_SCREENSHOTS === '1'
+    ? join(repoRoot, 'docs', 'screenshots')
+    : join(repoRoot, 'test', '.tmp', 'screenshots');
 const astroBin = join(repoRoot, 'node_modules', 'astro', 'bin', 'astro.mjs');
 
 /** The demo accounts (examples/demo/demo-accounts.json). */
