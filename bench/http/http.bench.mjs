@@ -1,7 +1,7 @@
 // HTTP suite: the same one-page Astro 7 app (output server, @astrojs/node standalone) in seven
 // variants (and a second server of the bare one), each built once and served by its own process
 // on 127.0.0.1, driven by autocannon (a separate process) with a signed-in cookie. Each server is
-// warmed up once, then run once per round over many short rounds in a rotating order; ratios are
+// warmed up once, then run once per round over many short rounds, in an order shuffled every round; ratios are
 // taken per round, and their medians reported.
 //
 //   npx node bench/http/http.bench.mjs     (run by bench/run.mjs; the library must be built)
@@ -166,6 +166,24 @@ async function buildAll(names) {
     }
   };
   await Promise.all([worker(), worker()]);
+}
+
+/** A copy of `list` in an order drawn from `seed` (Fisher-Yates on a mulberry32 stream): repeatable. */
+function shuffled(list, seed) {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 2 ** 32;
+  };
+  const copy = [...list];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other], copy[index]];
+  }
+  return copy;
 }
 
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
@@ -364,8 +382,8 @@ async function main() {
       initialWarmupRequests[variant.name] = warmup.requests;
     }
 
-    // Rounds: every server once per round, in an order rotated every round, so every server waits
-    // the same time between its runs. (Running bare between every other variant, to compare
+    // Rounds: every server once per round, in an order shuffled every round (a rotation would keep
+    // the same neighbours forever), so every server waits about the same time between its runs. (Running bare between every other variant, to compare
     // neighbours, made bare look faster than a second copy of itself by a quarter: a server that
     // has just been busy serves faster than one that has waited, so the reference must not run
     // more often than what it is compared with.)
@@ -373,7 +391,7 @@ async function main() {
     const samples = Object.fromEntries(variants.map((variant) => [variant.name, []]));
     const loadBefore = loadavg();
     for (let round = 0; round < settings.rounds; round++) {
-      const order = variants.map((_, index) => variants[(index + round) % variants.length]);
+      const order = shuffled(variants, round + 1);
       for (const variant of order) {
         const server = servers.get(variant.name);
         const sample = { round, ...(await load.drive(server, server.cookie)) };
