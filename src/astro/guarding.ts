@@ -7,6 +7,7 @@
  * @module
  */
 import type { APIContext } from 'astro';
+import { mapMaybe } from '../core/maybe-promise.ts';
 import type { GuardDecision } from '../guard/decide.ts';
 import type { AstroGuardContext } from './config.ts';
 import type { SessionkitRuntime } from './runtime.ts';
@@ -112,11 +113,9 @@ export function decideRequest(
   // characters), the raw one too: the stricter answer wins.
   const second = (first: Decision): Decision | Promise<Decision> => {
     if (first.action !== 'allow' || rawPath === context.url.pathname) return record(first);
-    const again = runtime.guard.decide(input(rawPath));
-    return again instanceof Promise ? again.then(record) : record(again);
+    return mapMaybe(runtime.guard.decide(input(rawPath)), record);
   };
-  const first = runtime.guard.decide(input(context.url.pathname));
-  return first instanceof Promise ? first.then(second) : second(first);
+  return mapMaybe(runtime.guard.decide(input(context.url.pathname)), second);
 }
 
 /** True when the request's path or route is covered by a protecting rule (for the outage answer). */

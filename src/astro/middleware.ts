@@ -242,9 +242,8 @@ export async function handleRequest(context: APIContext, next: MiddlewareNext): 
   // Pages carrying the session's CSRF token are personal too, even when no cookie changed.
   const personal = cookies.length > 0 || tokenUsed || info.protected || state.session.data.userId !== undefined;
   if (!personal) return response;
-  const isProtected = info.protected;
   return editHeaders(response, (headers) => {
-    if (isProtected || !headers.has('cache-control')) headers.set('cache-control', 'private, no-store');
+    if (info.protected || !headers.has('cache-control')) headers.set('cache-control', 'private, no-store');
     for (const line of cookies) headers.append('set-cookie', line);
     headers.append('vary', 'Cookie');
   });

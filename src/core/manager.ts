@@ -29,6 +29,7 @@ import {
   resolveExpiry,
 } from './expiry.ts';
 import { createKeyRing, type KeyRing } from './keyring.ts';
+import { mapMaybe, promiseOf } from './maybe-promise.ts';
 import { assertOptionsObject } from './options.ts';
 import { type Clock, type RandomBytes, secureRandomBytes, systemClock } from './runtime.ts';
 import { isStandardSchema, type StandardSchemaV1, validateWithSchema } from './schema.ts';
@@ -412,11 +413,9 @@ export function createSessionManager<
     }
     if (value.length > maxValueLength) return reject('malformed', presentNames, input);
     const current = nowSeconds();
-    const settle = (read: BackendReadResult<Data, Flash>) => {
-      return read.ok ? accept(input, value, presentNames, read, current) : reject(read.reason, presentNames, input);
-    };
-    const read = backend.read(value, current);
-    return read instanceof Promise ? read.then(settle) : settle(read);
+    return mapMaybe(backend.read(value, current), (read) =>
+      read.ok ? accept(input, value, presentNames, read, current) : reject(read.reason, presentNames, input),
+    );
   };
 
   /** Deletes a destroyed session (server-side too) and clears its cookies. */
@@ -508,23 +507,9 @@ export function createSessionManager<
     cookie,
     expiry,
     keyRing,
-    load(input) {
-      try {
-        const result = loadNow(input);
-        return result instanceof Promise ? result : Promise.resolve(result);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
+    load: (input) => promiseOf(() => loadNow(input)),
 
-    commit(session, commitOptions) {
-      try {
-        const result = commitNow(session, commitOptions);
-        return result instanceof Promise ? result : Promise.resolve(result);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    },
+    commit: (session, commitOptions) => promiseOf(() => commitNow(session, commitOptions)),
 
     describe(session, metadata) {
       const backendOfStore = requireStore('describe()');

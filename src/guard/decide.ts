@@ -9,6 +9,7 @@
  * @module
  */
 import { configError } from '../core/errors.ts';
+import { mapMaybe } from '../core/maybe-promise.ts';
 import { assertOptionsObject, describeValue } from '../core/options.ts';
 import {
   isAuthenticated,
@@ -337,10 +338,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   );
-}
-
-function mapMaybe<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
-  return value instanceof Promise ? value.then(next) : next(value as T);
 }
 
 function lowerAscii(text: string): string {

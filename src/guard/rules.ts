@@ -5,6 +5,7 @@
  * @module
  */
 import { configError } from '../core/errors.ts';
+import type { MaybePromise } from '../core/maybe-promise.ts';
 import { assertOptionsObject, describeValue } from '../core/options.ts';
 import { foldCase } from './normalize.ts';
 
@@ -26,15 +27,7 @@ export interface GuardSession {
   readonly [key: string]: unknown;
 }
 
-/**
- * A value or a promise of it.
- *
- * @example
- * ```ts
- * const check: (session: GuardSession) => MaybePromise<boolean> = async (session) => session.userId === 'u_1';
- * ```
- */
-export type MaybePromise<T> = T | Promise<T>;
+export type { MaybePromise } from '../core/maybe-promise.ts';
 
 /** What every rule has: a pattern and, optionally, the methods it is limited to. */
 interface RuleBase {
