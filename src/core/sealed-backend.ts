@@ -51,24 +51,24 @@ interface OpenedValue {
   payload?: Payload;
 }
 
-/** The record of a checked payload; `shared` payloads (remembered ones) are deep-copied first. */
+/**
+ * The record of a remembered, checked payload, with its own deep copy of the data and flash: the
+ * payload stays in the cache for the next request with the same cookie.
+ */
 function recordOf<Data extends SessionData, Flash extends SessionData>(
   payload: Payload,
   text: string,
-  shared: boolean,
 ): SessionRecord<Data, Flash> {
-  let data = payload[4];
-  let flash = payload[5] ?? {};
-  if (shared) {
-    try {
-      data = copyJsonValue(data);
-      flash = copyJsonValue(flash);
-    } catch {
-      // Nested deeper than the stack allows: parse the text again instead (JSON.parse does not recurse).
-      const fresh = JSON.parse(text) as Payload;
-      data = fresh[4];
-      flash = fresh[5] ?? {};
-    }
+  let data: SessionData;
+  let flash: SessionData;
+  try {
+    data = copyJsonValue(payload[4]);
+    flash = copyJsonValue(payload[5] ?? {});
+  } catch {
+    // Nested deeper than the stack allows: parse the text again instead (JSON.parse does not recurse).
+    const fresh = JSON.parse(text) as Payload;
+    data = fresh[4];
+    flash = fresh[5] ?? {};
   }
   return {
     id: payload[0],
@@ -105,7 +105,7 @@ export function createSealedBackend<Data extends SessionData, Flash extends Sess
       return { ok: false, reason: 'malformed' };
     }
     entry.payload = payload;
-    return { ok: true, record: recordOf(payload, entry.text, true), reissue: entry.keyIndex > 0 };
+    return { ok: true, record: recordOf(payload, entry.text), reissue: entry.keyIndex > 0 };
   };
   const openAndRead = async (cookieValue: string): Promise<BackendReadResult<Data, Flash>> => {
     const result = await sealer.unseal(cookieValue, context);
