@@ -35,8 +35,10 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
+import { childEnv } from '../../test/support/child-env.ts';
+import { ensureRedis, freePort, redisAnswers } from '../../test/support/services.ts';
 import { payload } from './apps/shared/payload.mjs';
-import { childEnv, freePort, median, rssMiB } from './support.mjs';
+import { median, rssMiB } from './support.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const appsRoot = fileURLToPath(new URL('./apps/', import.meta.url));
@@ -78,41 +80,18 @@ function log(message) {
 // ---------------------------------------------------------------------------------------------
 // Redis on 127.0.0.1:6379 (shared): start it as PLATFORM-NOTES says if it does not answer.
 
-function redisAnswers() {
-  const ping = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), 'ping'], { encoding: 'utf8' });
-  return ping.status === 0 && ping.stdout.trim() === 'PONG';
-}
-
-function ensureRedis() {
-  if (redisAnswers()) return true;
+/** True when Redis answers on the bench port; the shared 6379 one is started the tests' way if not. */
+async function redisReady() {
+  if (redisAnswers(redisPort)) return true;
   if (redisPort !== 6379) return false;
   log('redis-cli ping failed: starting redis-server on 127.0.0.1:6379');
-  spawnSync(
-    'redis-server',
-    [
-      '--daemonize',
-      'yes',
-      '--bind',
-      '127.0.0.1',
-      '-::1',
-      '--port',
-      '6379',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      '/var/lib/redis',
-      '--logfile',
-      '/var/log/redis/ci.log',
-    ],
-    { stdio: 'inherit' },
-  );
-  for (let attempt = 0; attempt < 50; attempt++) {
-    if (redisAnswers()) return true;
-    spawnSync('sleep', ['0.1']);
+  try {
+    await ensureRedis();
+    return true;
+  } catch (error) {
+    log(error.message);
+    return false;
   }
-  return false;
 }
 
 function redisVersion() {
@@ -335,7 +314,7 @@ async function main() {
     wanted === undefined ? !variant.diagnostic : wanted.includes(variant.name),
   );
   const skipped = [];
-  if (variants.some((variant) => variant.needsRedis) && !ensureRedis()) {
+  if (variants.some((variant) => variant.needsRedis) && !(await redisReady())) {
     for (const variant of variants.filter((entry) => entry.needsRedis)) {
       skipped.push({ variant: variant.name, reason: `Redis does not answer on 127.0.0.1:${redisPort}` });
     }

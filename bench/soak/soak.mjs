@@ -29,7 +29,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childEnv, freePort, rssMiB } from '../http/support.mjs';
+import { childEnv } from '../../test/support/child-env.ts';
+import { freePort, redisAnswers } from '../../test/support/services.ts';
+import { rssMiB } from '../http/support.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const demoRoot = join(repoRoot, 'examples', 'demo');
@@ -75,11 +77,6 @@ const percentile = (sorted, p) =>
 // ---------------------------------------------------------------------------------------------
 // The soak's own redis-server.
 
-function redisPing(port) {
-  const ping = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'], { encoding: 'utf8' });
-  return ping.status === 0 && ping.stdout.trim() === 'PONG';
-}
-
 function redisCli(port, ...args) {
   return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
 }
@@ -110,7 +107,7 @@ async function startRedis(port, dir) {
   children.add(child);
   child.once('exit', () => children.delete(child));
   const deadline = Date.now() + 10_000;
-  while (!redisPing(port)) {
+  while (!redisAnswers(port)) {
     if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}); see ${dir}/redis.log`);
     if (Date.now() > deadline) throw new Error('redis-server did not start in 10 s');
     await sleep(50);

@@ -1,13 +1,12 @@
 /**
  * The login limiter against a real Redis at 127.0.0.1:6379 (never mocked). When Redis is not
- * running and `redis-server` is installed, it is started (no persistence); otherwise the suite
- * fails with a message saying Redis is missing.
+ * running, it is started with the project's command (test/support/services.ts, no persistence);
+ * otherwise the suite fails with a message saying what is missing.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureRedis } from '../../test/support/services.ts';
 import { createLoginLimiter, type LoginLimiter, type LoginLimiterOptions } from './login.ts';
 import { tooManyRequests } from './response.ts';
 
@@ -20,56 +19,6 @@ function client(): Redis {
   const redis = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 1, enableAutoPipelining: true });
   clients.push(redis);
   return redis;
-}
-
-async function ping(): Promise<boolean> {
-  const probe = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-async function ensureRedis(): Promise<void> {
-  if (await ping()) return;
-  const binary = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((path) => existsSync(path));
-  if (binary !== undefined) {
-    for (const dir of ['/var/lib/redis', '/var/log/redis']) mkdirSync(dir, { recursive: true });
-    spawnSync(
-      binary,
-      [
-        '--daemonize',
-        'yes',
-        '--bind',
-        '127.0.0.1',
-        '-::1',
-        '--port',
-        String(port),
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        '/var/lib/redis',
-        '--logfile',
-        '/var/log/redis/ci.log',
-      ],
-      { stdio: 'ignore' },
-    );
-    for (let attempt = 0; attempt < 50; attempt++) {
-      if (await ping()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  throw new Error(
-    `Redis is missing: nothing answers at ${host}:${port} and redis-server could not be started. ` +
-      'Install it (apt-get install -y redis-server) or start it before running these tests.',
-  );
 }
 
 let run = 0;

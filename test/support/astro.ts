@@ -4,8 +4,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { childEnv } from './child-env.ts';
+import { freePort } from './services.ts';
+
+export { childEnv, freePort };
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const fixturesRoot = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -18,18 +21,6 @@ export function linkPackageIntoFixtures(): void {
   mkdirSync(modules, { recursive: true });
   const link = `${modules}/sessionkit`;
   if (!existsSync(link)) symlinkSync('../../..', link, 'dir');
-}
-
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs `astro build` for a fixture and returns its output; throws with the output on failure. */
@@ -64,14 +55,6 @@ async function waitForServer(url: string, child: ChildProcess, output: () => str
     }
   }
   throw new Error(`server at ${url} did not start in ${timeoutMs} ms:\n${output()}`);
-}
-
-/** The parent's environment without the test runner's own variables (Astro changes behaviour under Vitest). */
-export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ASTRO_TELEMETRY_DISABLED: '1', ...extra };
-  for (const key of Object.keys(env))
-    if (key.startsWith('VITEST') || key === 'NODE_ENV' || key === 'TEST') delete env[key];
-  return env;
 }
 
 /** Starts a server process and waits until it answers at `url`. */
