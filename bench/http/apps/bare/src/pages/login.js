@@ -1,4 +1,2 @@
-// No sessions here: signing in is a no-op, so the benchmark treats every variant alike.
-export function POST() {
-  return new Response('signed in', { headers: { 'content-type': 'text/plain' } });
-}
+// No sessions here: signing in is a no-op (shared by the variants without sessions).
+export { POST } from '../../../shared/no-session-login.mjs';
