@@ -2,13 +2,9 @@
 // Astro middleware imports (an Astro build provides them) to the values the HTTP suite's `cookie`
 // app bakes in: its integration options, and `astro:env` reading the environment.
 import { registerHooks } from 'node:module';
+import { sessionkitOptions } from './apps/shared/sessionkit-options.mjs';
 
-const cookieAppOptions = {
-  protect: [{ pattern: '/admin/**', role: 'admin' }],
-  csrf: { exempt: ['/login'] },
-  loginPath: '/login',
-  secretEnv: 'SESSIONKIT_SECRET',
-};
+const cookieAppOptions = { ...sessionkitOptions, loginPath: '/login', secretEnv: 'SESSIONKIT_SECRET' };
 const sources = {
   'virtual:sessionkit/config': `export const userConfig = {};
 export const options = ${JSON.stringify(cookieAppOptions)};
