@@ -5,8 +5,8 @@
 //   npm run bench                   (builds the library first, then this file)
 //   npx node bench/run.mjs http     (only the named suites; the others' last results stay)
 //
-// Suites: cookie (bench/cookie), stores (bench/stores), guard (bench/guard), middleware and http
-// (bench/http). Each has a time limit, so the whole run is bounded (about 15 minutes on 2 CPUs).
+// Suites: cookie (bench/cookie), stores (bench/stores), guard (bench/guard), middleware, http and
+// page (bench/http). Each has a time limit, so the whole run is bounded (about 12 to 15 minutes on 2 CPUs).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
@@ -75,6 +75,8 @@ const suites = {
     limitSeconds: 180,
   },
   http: { script: 'bench/http/http.bench.mjs', env: {}, writesOut: true, limitSeconds: 1200 },
+  // After http: it loads the apps that suite built.
+  page: { script: 'bench/http/page.bench.mjs', env: {}, writesOut: true, limitSeconds: 900 },
 };
 
 function runSuite(name, suite) {

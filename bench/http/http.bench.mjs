@@ -6,7 +6,7 @@
 //
 //   npx node bench/http/http.bench.mjs     (run by bench/run.mjs; the library must be built)
 //
-// Variants (bench/http/apps/<name>):
+// Variants (bench/http/apps/<name>, listed in bench/http/apps.mjs):
 //   bare        no session library; the page prints a constant user id
 //   bare-control a second server of the bare app: what the method reads for no difference
 //   cookie      sessionkit, sealed-cookie mode (the default)
@@ -27,24 +27,23 @@
 // BENCH_HTTP_WARMUP (2 s before each run), BENCH_HTTP_INITIAL_WARMUP (8 s per server, once),
 // BENCH_HTTP_CONNECTIONS (50), BENCH_HTTP_VARIANTS (comma list),
 // BENCH_HTTP_SKIP_BUILD=1 (reuse the last builds), BENCH_HTTP_CPU_PROF=<variant,...> (serve those
-// variants with --cpu-prof into bench/.tmp/profiles/<variant>/; see bench/http/profile.mjs).
+// variants with --cpu-prof into bench/.tmp/profiles/<variant>/; see bench/http/profile.mjs),
+// BENCH_PIN=0 (do not pin the server's and the load generator's main threads to CPUs 1 and 0).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
 import { childEnv } from '../../test/support/child-env.ts';
-import { ensureRedis, freePort, redisAnswers } from '../../test/support/services.ts';
+import { freePort } from '../../test/support/services.ts';
 import { payload } from './apps/shared/payload.mjs';
-import { median, rssMiB } from './support.mjs';
+import { appsRoot, buildAll, linkPackage, redisReady, removeRedisKeys, selectVariants } from './apps.mjs';
+import { median, pinMainThread, rssMiB, shuffled } from './support.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const appsRoot = fileURLToPath(new URL('./apps/', import.meta.url));
 const loadScript = fileURLToPath(new URL('./load.mjs', import.meta.url));
 const exitOnSignal = pathToFileURL(fileURLToPath(new URL('./exit-on-signal.mjs', import.meta.url))).href;
-const astroBin = join(repoRoot, 'node_modules', 'astro', 'bin', 'astro.mjs');
 
 const settings = {
   rounds: Number(process.env.BENCH_HTTP_ROUNDS ?? 12),
@@ -57,42 +56,12 @@ const settings = {
 const redisPort = Number(process.env.BENCH_REDIS_PORT ?? 6379);
 const redisPrefix = `sessionkit-bench-http:${process.pid}:`;
 
-/** label: shown in tables; needsRedis: skipped (and reported) when Redis cannot be reached. */
-const allVariants = [
-  { name: 'bare', label: 'bare Astro', sessionless: true },
-  // A second server of the bare app, measured like any variant: what the method reports for no difference.
-  { name: 'bare-control', app: 'bare', label: 'bare Astro, second server (control)', sessionless: true },
-  { name: 'cookie', label: 'sessionkit cookie' },
-  { name: 'sqlite', label: 'sessionkit SQLite' },
-  { name: 'sqlite-raw', label: 'raw node:sqlite (floor)' },
-  { name: 'redis', label: 'sessionkit Redis', needsRedis: true },
-  { name: 'redis-raw', label: 'raw ioredis (floor)', needsRedis: true },
-  { name: 'iron', label: 'iron-session 9' },
-  // Diagnostics, only with BENCH_HTTP_VARIANTS: where the cookie mode's cost comes from.
-  { name: 'noop-middleware', label: 'bare + 2 pass-through middlewares', diagnostic: true, sessionless: true },
-  { name: 'cookie-nocsrf', label: 'sessionkit cookie, CSRF off', diagnostic: true },
-];
-
 function log(message) {
   process.stderr.write(`[http] ${message}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Redis on 127.0.0.1:6379 (shared): start it as PLATFORM-NOTES says if it does not answer.
-
-/** True when Redis answers on the bench port; the shared 6379 one is started the tests' way if not. */
-async function redisReady() {
-  if (redisAnswers(redisPort)) return true;
-  if (redisPort !== 6379) return false;
-  log('redis-cli ping failed: starting redis-server on 127.0.0.1:6379');
-  try {
-    await ensureRedis();
-    return true;
-  } catch (error) {
-    log(error.message);
-    return false;
-  }
-}
 
 function redisVersion() {
   const info = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(redisPort), 'info', 'server'], {
@@ -104,66 +73,13 @@ function redisVersion() {
 // ---------------------------------------------------------------------------------------------
 // Building and serving the apps.
 
-/** Makes `import 'sessionkit/...'` in the apps resolve to this repository (like the test fixtures). */
-function linkPackage() {
-  if (!existsSync(join(repoRoot, 'dist', 'index.js'))) throw new Error('Build the library first: npm run build');
-  const modules = join(appsRoot, 'node_modules');
-  mkdirSync(modules, { recursive: true });
-  const link = join(modules, 'sessionkit');
-  if (!existsSync(link)) symlinkSync('../../../..', link, 'dir');
-}
-
-function build(name) {
-  return new Promise((resolve, reject) => {
-    const root = join(appsRoot, name);
-    rmSync(join(root, 'dist'), { recursive: true, force: true });
-    const child = spawn(process.execPath, [astroBin, 'build', '--root', root], {
-      env: childEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`astro build ${name} failed (${code}):\n${output}`)),
-    );
-  });
-}
-
-/** Builds the apps two at a time (the machine has few cores; builds are CPU-bound). */
-async function buildAll(names) {
-  const queue = [...names];
-  const worker = async () => {
-    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-      const started = Date.now();
-      await build(name);
-      log(`built ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    }
-  };
-  await Promise.all([worker(), worker()]);
-}
-
-/** A copy of `list` in an order drawn from `seed` (Fisher-Yates on a mulberry32 stream): repeatable. */
-function shuffled(list, seed) {
-  let state = seed >>> 0;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 2 ** 32;
-  };
-  const copy = [...list];
-  for (let index = copy.length - 1; index > 0; index--) {
-    const other = Math.floor(random() * (index + 1));
-    [copy[index], copy[other]] = [copy[other], copy[index]];
-  }
-  return copy;
-}
+// Pinning (BENCH_PIN=0 turns it off): the server's main thread runs on CPU 1 and the load
+// generator's on CPU 0, so the two busiest threads do not take each other's time slices; their
+// helper threads (garbage collection) stay free to run on either CPU.
+const serverCpu = 1;
+const loadCpu = 0;
+/** Whether every pin took (reported with the results). */
+const pinned = { servers: true, loadGenerator: false };
 
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
@@ -206,6 +122,9 @@ async function startServer(variant, env, profileDir) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+  // Once it has served a request, so the helper threads it starts on first use (libuv's pool) are
+  // not pinned with it.
+  pinned.servers = pinMainThread(child.pid, serverCpu) && pinned.servers;
   const stop = () =>
     new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
@@ -254,6 +173,7 @@ async function signIn(variant, base) {
  */
 function startLoadGenerator() {
   const child = spawn(process.execPath, [loadScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+  pinned.loadGenerator = pinMainThread(child.pid, loadCpu);
   let buffer = '';
   let nextId = 1;
   let current; // { id, server, resolve, reject, cpuStart, rssStart, cpuEnd }
@@ -309,12 +229,9 @@ function startLoadGenerator() {
 async function main() {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 24) throw new Error(`Node ${process.versions.node}: run through npx/npm (Node 24).`);
-  const wanted = process.env.BENCH_HTTP_VARIANTS?.split(',').map((name) => name.trim());
-  let variants = allVariants.filter((variant) =>
-    wanted === undefined ? !variant.diagnostic : wanted.includes(variant.name),
-  );
+  let variants = selectVariants(process.env.BENCH_HTTP_VARIANTS);
   const skipped = [];
-  if (variants.some((variant) => variant.needsRedis) && !(await redisReady())) {
+  if (variants.some((variant) => variant.needsRedis) && !(await redisReady(redisPort, log))) {
     for (const variant of variants.filter((entry) => entry.needsRedis)) {
       skipped.push({ variant: variant.name, reason: `Redis does not answer on 127.0.0.1:${redisPort}` });
     }
@@ -323,7 +240,7 @@ async function main() {
   linkPackage();
   const startedAt = Date.now();
   if (process.env.BENCH_HTTP_SKIP_BUILD !== '1')
-    await buildAll([...new Set(variants.map((variant) => variant.app ?? variant.name))]);
+    await buildAll([...new Set(variants.map((variant) => variant.app ?? variant.name))], log);
   const buildSeconds = (Date.now() - startedAt) / 1000;
 
   const scratch = mkdtempSync(join(tmpdir(), 'sessionkit-bench-http-'));
@@ -447,6 +364,7 @@ async function main() {
       redis: variants.some((variant) => variant.needsRedis) ? redisVersion() : undefined,
       loadAverage: { before: loadBefore.map((value) => Number(value.toFixed(2))), after: loadAfter },
       note: 'server, autocannon (separate process) and Redis share these CPUs',
+      pinned,
     };
     const result = {
       suite: 'http',
@@ -469,18 +387,7 @@ async function main() {
     load.stop();
     for (const server of servers.values()) await server.stop();
     rmSync(scratch, { recursive: true, force: true });
-    if (variants.some((variant) => variant.needsRedis)) {
-      const client = new Redis({ host: '127.0.0.1', port: redisPort, lazyConnect: true, maxRetriesPerRequest: 1 });
-      try {
-        await client.connect();
-        const keys = await client.keys(`${redisPrefix}*`);
-        if (keys.length > 0) await client.del(...keys);
-      } catch (error) {
-        log(`could not clean up Redis keys ${redisPrefix}*: ${error.message}`);
-      } finally {
-        client.disconnect();
-      }
-    }
+    if (variants.some((variant) => variant.needsRedis)) await removeRedisKeys(redisPort, redisPrefix, log);
   }
 }
 

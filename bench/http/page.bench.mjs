@@ -1,0 +1,334 @@
+// Page suite: the HTTP suite's built apps (bench/http/apps), driven through their own
+// @astrojs/node request handler without a network. Each variant gets a process of its own holding
+// two apps, the bare one and the variant's. Each request is a real Node IncomingMessage /
+// ServerResponse pair on a socket that discards what is written, so a request runs everything the
+// server runs for it (static-file check, Request construction, Astro's middleware chain and page
+// rendering, the session library, writing the response) except the TCP socket and the HTTP
+// parser, which cost the same for every variant.
+//
+// Why: on a shared machine the speed of a whole process drifts by tens of percent between seconds,
+// so servers measured one after another (the HTTP suite) disagree by more than sessionkit costs.
+// Here the variant and the bare page run in alternating blocks in one process on one CPU, and each
+// block of the variant is compared with the bare block right next to it: both see the same machine
+// (the A/A control row shows what is left of the noise).
+//
+//   npx node bench/http/page.bench.mjs     (bench/run.mjs runs it after the HTTP suite, whose
+//                                           builds it reuses; it builds any that are missing)
+//
+// Environment: BENCH_OUT (JSON file), BENCH_PAGE_ROUNDS (12), BENCH_PAGE_BLOCK (3000 requests per
+// variant and round), BENCH_PAGE_VARIANTS (comma list; as BENCH_HTTP_VARIANTS), BENCH_PIN=0 (do
+// not pin the main thread to CPU 1).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { payload } from './apps/shared/payload.mjs';
+import {
+  allVariants,
+  appsRoot,
+  buildAll,
+  isBuilt,
+  linkPackage,
+  redisReady,
+  removeRedisKeys,
+  selectVariants,
+} from './apps.mjs';
+import { median, pinMainThread } from './support.mjs';
+
+const settings = {
+  rounds: Number(process.env.BENCH_PAGE_ROUNDS ?? 12),
+  blockRequests: Number(process.env.BENCH_PAGE_BLOCK ?? 3000),
+  inFlight: 32,
+  warmupBlocks: 3,
+};
+const host = '127.0.0.1:4321';
+const redisPort = Number(process.env.BENCH_REDIS_PORT ?? 6379);
+const redisPrefix = `sessionkit-bench-page:${process.pid}:`;
+
+function log(message) {
+  process.stderr.write(`[page] ${message}\n`);
+}
+
+/** A socket that accepts and discards everything the response writes. */
+class DiscardingSocket extends Duplex {
+  remoteAddress = '127.0.0.1';
+  remotePort = 50_000;
+  _read() {}
+  _write(_chunk, _encoding, callback) {
+    callback();
+  }
+}
+
+/**
+ * Runs one request through a Node request handler; resolves with the status, the headers the
+ * handler wrote and the body.
+ */
+function serve(handler, method, path, headers, body) {
+  return new Promise((resolve, reject) => {
+    const socket = new DiscardingSocket();
+    const request = new IncomingMessage(socket);
+    request.method = method;
+    request.url = path;
+    request.headers = { host, ...headers };
+    request.rawHeaders = Object.entries(request.headers).flat();
+    if (body !== undefined) request.push(body);
+    request.push(null);
+    const response = new ServerResponse(request);
+    response.assignSocket(socket);
+    let writtenHeaders = {};
+    let text = '';
+    const writeHead = response.writeHead.bind(response);
+    response.writeHead = (status, ...rest) => {
+      writtenHeaders = rest.find((entry) => entry !== null && typeof entry === 'object') ?? {};
+      return writeHead(status, ...rest);
+    };
+    const write = response.write.bind(response);
+    response.write = (chunk, ...rest) => {
+      text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+      return write(chunk, ...rest);
+    };
+    const end = response.end.bind(response);
+    response.end = (chunk, ...rest) => {
+      if (chunk !== undefined && typeof chunk !== 'function') {
+        text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+      }
+      const result = end(chunk, ...rest);
+      resolve({ status: response.statusCode, headers: { ...response.getHeaders(), ...writtenHeaders }, text });
+      return result;
+    };
+    try {
+      handler(request, response);
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+/** Signs in once and checks that the measured request is the unchanged-session path. */
+async function signIn(variant, handler) {
+  const login = await serve(
+    handler,
+    'POST',
+    '/login',
+    { 'content-type': 'application/json', 'content-length': '2', origin: `http://${host}` },
+    '{}',
+  );
+  if (login.status !== 200) throw new Error(`${variant.name}: sign-in answered ${login.status}`);
+  const setCookie = [login.headers['set-cookie'] ?? []].flat();
+  // Sessionless variants get a cookie header of the size sessionkit's cookie mode sends (as in the HTTP suite).
+  const cookie = variant.sessionless
+    ? `__Host-session=v1.${randomBytes(285).toString('base64url')}`
+    : setCookie.map((line) => line.split(';')[0]).join('; ');
+  if (cookie === '') throw new Error(`${variant.name}: sign-in set no cookie`);
+  const headers = { cookie, accept: 'text/html,application/xhtml+xml', 'user-agent': 'sessionkit-bench' };
+  const page = await serve(handler, 'GET', '/', headers);
+  if (page.status !== 200 || !page.text.includes(payload.userId)) {
+    throw new Error(`${variant.name}: the signed-in page does not show the user (${page.status}):\n${page.text}`);
+  }
+  if (page.headers['set-cookie'] !== undefined) {
+    throw new Error(`${variant.name}: an unchanged session must not answer with Set-Cookie`);
+  }
+  if (!variant.sessionless) {
+    const guest = await serve(handler, 'GET', '/', { accept: 'text/html' });
+    if (!guest.text.includes('guest')) throw new Error(`${variant.name}: a request without the cookie is not a guest`);
+  }
+  return headers;
+}
+
+/** Mean µs per request of `count` requests to `/`, `inFlight` at a time. */
+async function block(handler, headers, count) {
+  let started = 0;
+  const worker = async () => {
+    while (started < count) {
+      started++;
+      await serve(handler, 'GET', '/', headers);
+    }
+  };
+  const begin = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: settings.inFlight }, worker));
+  return Number(process.hrtime.bigint() - begin) / 1e3 / count;
+}
+
+/**
+ * One pair, in its own process (BENCH_PAGE_PAIR=<variant>): the bare app and the variant's app,
+ * loaded and signed in, then warmed up, then `rounds` pairs of blocks. Writes the blocks' µs per
+ * request to BENCH_PAGE_PAIR_OUT.
+ */
+async function measurePair(name) {
+  const variant = allVariants.find((entry) => entry.name === name);
+  const bareVariant = allVariants.find((entry) => entry.name === 'bare');
+  // The control reads the bare app against itself: the same handler on both sides.
+  const handlers = new Map();
+  const load = async (app) => {
+    if (!handlers.has(app)) {
+      process.env.BENCH_SQLITE_FILE = join(process.env.BENCH_PAGE_SCRATCH, `${app}.db`);
+      const entry = pathToFileURL(join(appsRoot, app, 'dist', 'server', 'entry.mjs')).href;
+      handlers.set(app, (await import(entry)).handler);
+    }
+    return handlers.get(app);
+  };
+  const bareHandler = await load('bare');
+  const bare = { handler: bareHandler, headers: await signIn(bareVariant, bareHandler) };
+  const variantHandler = await load(variant.app ?? variant.name);
+  const target = { handler: variantHandler, headers: await signIn(variant, variantHandler) };
+  // The main thread on CPU 1, like the HTTP suite's servers, once the apps have started their
+  // helper threads (libuv's pool starts on first use): those keep running on any CPU.
+  const pinned = pinMainThread(process.pid, 1);
+  for (let warm = 0; warm < settings.warmupBlocks; warm++) {
+    for (const side of [bare, target]) await block(side.handler, side.headers, settings.blockRequests);
+  }
+  const samples = [];
+  const neighbours = [];
+  for (let round = 0; round < settings.rounds; round++) {
+    // Bare first in even rounds, second in odd ones.
+    const [first, second] = round % 2 === 0 ? [bare, target] : [target, bare];
+    const firstMicros = await block(first.handler, first.headers, settings.blockRequests);
+    const secondMicros = await block(second.handler, second.headers, settings.blockRequests);
+    neighbours.push(round % 2 === 0 ? firstMicros : secondMicros);
+    samples.push(round % 2 === 0 ? secondMicros : firstMicros);
+  }
+  writeFileSync(process.env.BENCH_PAGE_PAIR_OUT, JSON.stringify({ samples, neighbours, pinned }));
+}
+
+/** Runs `measurePair` for `variant` in a child process and returns what it wrote. */
+function runPair(variant, env, scratch) {
+  const out = join(scratch, `${variant.name}.json`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+      env: { ...process.env, ...env, BENCH_PAGE_PAIR: variant.name, BENCH_PAGE_PAIR_OUT: out },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(readFileSync(out, 'utf8'))) : reject(new Error(`${variant.name}: exit ${code}`)),
+    );
+  });
+}
+
+async function main() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 24) throw new Error(`Node ${process.versions.node}: run through npx/npm (Node 24).`);
+  let variants = selectVariants(process.env.BENCH_PAGE_VARIANTS);
+  if (!variants.some((variant) => variant.name === 'bare'))
+    throw new Error('the page suite compares with bare: name it');
+  const skipped = [];
+  if (variants.some((variant) => variant.needsRedis) && !(await redisReady(redisPort, log))) {
+    for (const variant of variants.filter((entry) => entry.needsRedis)) {
+      skipped.push({ variant: variant.name, reason: `Redis does not answer on 127.0.0.1:${redisPort}` });
+    }
+    variants = variants.filter((variant) => !variant.needsRedis);
+  }
+  linkPackage();
+  const apps = [...new Set(variants.map((variant) => variant.app ?? variant.name))];
+  const missing = apps.filter((name) => !isBuilt(name));
+  if (missing.length > 0) await buildAll(missing, log);
+
+  const scratch = mkdtempSync(join(tmpdir(), 'sessionkit-bench-page-'));
+  const env = {
+    ASTRO_NODE_AUTOSTART: 'disabled',
+    HOST: '127.0.0.1',
+    PORT: '4321',
+    SESSIONKIT_SECRET: randomBytes(32).toString('base64url'),
+    BENCH_IRON_PASSWORD: randomBytes(32).toString('base64url'),
+    BENCH_REDIS_PORT: String(redisPort),
+    BENCH_REDIS_PREFIX: redisPrefix,
+    BENCH_PAGE_SCRATCH: scratch,
+  };
+  try {
+    const samples = { bare: [] };
+    const neighbours = {};
+    let pinned = true;
+    const loadBefore = loadavg();
+    for (const variant of variants.filter((entry) => entry.name !== 'bare')) {
+      const started = Date.now();
+      const pair = await runPair(variant, env, scratch);
+      samples[variant.name] = pair.samples;
+      neighbours[variant.name] = pair.neighbours;
+      samples.bare.push(...pair.neighbours);
+      pinned &&= pair.pinned;
+      log(`${variant.name}: ${settings.rounds} pairs in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
+    const loadAfter = loadavg();
+
+    /** Per round: `name`'s µs per request over its bare neighbour's (1 / its requests/s ratio to bare). */
+    const relativeCost = (name) => samples[name].map((micros, round) => micros / neighbours[name][round]);
+    /** Per round: `reference`'s relative cost over `name`'s (a requests/s ratio). */
+    const roundRatios = (name, reference) => {
+      if (samples[name] === undefined || samples[reference] === undefined) return null;
+      const theirs = reference === 'bare' ? null : relativeCost(reference);
+      const mine = name === 'bare' ? theirs.map(() => 1) : relativeCost(name);
+      if (theirs === null) return mine.map((cost) => 1 / cost);
+      return mine.map((cost, round) => theirs[round] / cost);
+    };
+    const quartiles = (values) => {
+      const sorted = values.toSorted((a, b) => a - b);
+      return [sorted[Math.floor((sorted.length - 1) / 4)], sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]];
+    };
+    const floors = { sqlite: 'sqlite-raw', redis: 'redis-raw' };
+    const rows = variants.map((variant) => {
+      const ratios = variant.name === 'bare' ? null : roundRatios(variant.name, 'bare');
+      const floorRatios = variant.name in floors ? roundRatios(floors[variant.name], variant.name) : null;
+      return {
+        variant: variant.name,
+        label: variant.label,
+        microsPerRequest: Number(median(samples[variant.name]).toFixed(1)),
+        // Each pair runs in its own process at its own time: its bare blocks are its reference.
+        bareNeighbourMicros: variant.name === 'bare' ? null : Number(median(neighbours[variant.name]).toFixed(1)),
+        vsBare: variant.name === 'bare' ? 1 : ratios === null ? null : median(ratios),
+        vsBareQuartiles: ratios === null ? null : quartiles(ratios),
+        extraMicrosVsBare:
+          variant.name === 'bare'
+            ? 0
+            : Number(
+                median(samples[variant.name].map((micros, round) => micros - neighbours[variant.name][round])).toFixed(
+                  1,
+                ),
+              ),
+        vsIron: 'iron' in samples ? median(roundRatios(variant.name, 'iron')) : null,
+        floorVsThis: floorRatios === null ? null : median(floorRatios),
+        floorVsThisQuartiles: floorRatios === null ? null : quartiles(floorRatios),
+        samples: samples[variant.name],
+      };
+    });
+    const result = {
+      suite: 'page',
+      date: new Date().toISOString(),
+      machine: {
+        cpus: availableParallelism(),
+        cpu: cpus()[0]?.model,
+        node: process.version,
+        pinned,
+        loadAverage: { before: loadBefore.map((value) => Number(value.toFixed(2))), after: loadAfter },
+      },
+      settings,
+      skipped,
+      rows,
+    };
+    console.table(
+      rows.map((row) => ({
+        variant: row.variant,
+        'µs/req': row.microsPerRequest,
+        vsBare: row.vsBare?.toFixed(3),
+        'vsBare p25–p75': row.vsBareQuartiles?.map((value) => value.toFixed(3)).join('–'),
+        'extra µs': row.extraMicrosVsBare,
+        vsIron: row.vsIron?.toFixed(2),
+        floorVsThis: row.floorVsThis?.toFixed(3),
+      })),
+    );
+    if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+    if (variants.some((variant) => variant.needsRedis)) await removeRedisKeys(redisPort, redisPrefix, log);
+  }
+}
+
+if (process.env.BENCH_PAGE_PAIR === undefined) {
+  await main();
+} else {
+  await measurePair(process.env.BENCH_PAGE_PAIR);
+  // The apps keep Redis connections and timers open: the pair is done.
+  process.exit(0);
+}
