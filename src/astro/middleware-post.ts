@@ -6,21 +6,26 @@
  *
  * @module
  */
-import type { MiddlewareHandler } from 'astro';
-import { decideRequest, requestGuardInfo, wantsJson } from './guarding.ts';
+import type { APIContext, MiddlewareHandler, MiddlewareNext } from 'astro';
+import { decideRequest, type RequestGuardInfo, requestGuardInfo, wantsJson } from './guarding.ts';
 import { handleRequest } from './middleware.ts';
 import { denialResponse } from './responses.ts';
 import { getRuntime } from './runtime.ts';
 
-/** The `post` middleware. */
-export const onRequest: MiddlewareHandler = async (context, next) => {
-  if (context.isPrerendered) return next();
+/** The route changed after the `pre` check (a rewrite): check it, then go on or answer the denial. */
+async function checkRewrittenRoute(context: APIContext, next: MiddlewareNext, info: RequestGuardInfo) {
   const runtime = getRuntime();
-  if (runtime.bridge !== undefined) return handleRequest(context, next);
-  const info = requestGuardInfo(context);
-  if (info.checkedRoute === context.routePattern) return next();
   const decision = await decideRequest(runtime, context, info);
   if (decision.action === 'allow') return next();
   runtime.emitDenial(decision, context);
   return denialResponse(decision, wantsJson(runtime, context));
+}
+
+/** The `post` middleware. Synchronous on the common path: the route the `pre` check saw, unchanged. */
+export const onRequest: MiddlewareHandler = (context, next) => {
+  if (context.isPrerendered) return next();
+  if (getRuntime().bridge !== undefined) return handleRequest(context, next);
+  const info = requestGuardInfo(context);
+  if (info.checkedRoute === context.routePattern) return next();
+  return checkRewrittenRoute(context, next, info);
 };
