@@ -89,8 +89,24 @@ export function isBuilt(name) {
   return existsSync(join(appsRoot, name, 'dist', 'server', 'entry.mjs'));
 }
 
+/**
+ * `variants` without the ones that need Redis when Redis cannot be reached on `port`, and why
+ * those were skipped (the suites report it).
+ */
+export async function runnableVariants(variants, port, log) {
+  if (!variants.some((variant) => variant.needsRedis) || (await redisReady(port, log))) {
+    return { variants, skipped: [] };
+  }
+  return {
+    variants: variants.filter((variant) => !variant.needsRedis),
+    skipped: variants
+      .filter((variant) => variant.needsRedis)
+      .map((variant) => ({ variant: variant.name, reason: `Redis does not answer on 127.0.0.1:${port}` })),
+  };
+}
+
 /** True when Redis answers on `port`; the shared 6379 one is started the tests' way if not. */
-export async function redisReady(port, log) {
+async function redisReady(port, log) {
   if (redisAnswers(port)) return true;
   if (port !== 6379) return false;
   log('redis-cli ping failed: starting redis-server on 127.0.0.1:6379');

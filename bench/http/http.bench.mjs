@@ -38,7 +38,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childEnv } from '../../test/support/child-env.ts';
 import { freePort } from '../../test/support/services.ts';
 import { payload } from './apps/shared/payload.mjs';
-import { appsRoot, buildAll, linkPackage, redisReady, removeRedisKeys, selectVariants } from './apps.mjs';
+import { appsRoot, buildAll, linkPackage, removeRedisKeys, runnableVariants, selectVariants } from './apps.mjs';
 import { median, pinMainThread, rssMiB, shuffled } from './support.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -229,14 +229,7 @@ function startLoadGenerator() {
 async function main() {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 24) throw new Error(`Node ${process.versions.node}: run through npx/npm (Node 24).`);
-  let variants = selectVariants(process.env.BENCH_HTTP_VARIANTS);
-  const skipped = [];
-  if (variants.some((variant) => variant.needsRedis) && !(await redisReady(redisPort, log))) {
-    for (const variant of variants.filter((entry) => entry.needsRedis)) {
-      skipped.push({ variant: variant.name, reason: `Redis does not answer on 127.0.0.1:${redisPort}` });
-    }
-    variants = variants.filter((variant) => !variant.needsRedis);
-  }
+  const { variants, skipped } = await runnableVariants(selectVariants(process.env.BENCH_HTTP_VARIANTS), redisPort, log);
   linkPackage();
   const startedAt = Date.now();
   if (process.env.BENCH_HTTP_SKIP_BUILD !== '1')

@@ -33,8 +33,8 @@ import {
   buildAll,
   isBuilt,
   linkPackage,
-  redisReady,
   removeRedisKeys,
+  runnableVariants,
   selectVariants,
 } from './apps.mjs';
 import { median, pinMainThread } from './support.mjs';
@@ -211,16 +211,10 @@ function runPair(variant, env, scratch) {
 async function main() {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 24) throw new Error(`Node ${process.versions.node}: run through npx/npm (Node 24).`);
-  let variants = selectVariants(process.env.BENCH_PAGE_VARIANTS);
-  if (!variants.some((variant) => variant.name === 'bare'))
+  const selected = selectVariants(process.env.BENCH_PAGE_VARIANTS);
+  if (!selected.some((variant) => variant.name === 'bare'))
     throw new Error('the page suite compares with bare: name it');
-  const skipped = [];
-  if (variants.some((variant) => variant.needsRedis) && !(await redisReady(redisPort, log))) {
-    for (const variant of variants.filter((entry) => entry.needsRedis)) {
-      skipped.push({ variant: variant.name, reason: `Redis does not answer on 127.0.0.1:${redisPort}` });
-    }
-    variants = variants.filter((variant) => !variant.needsRedis);
-  }
+  const { variants, skipped } = await runnableVariants(selected, redisPort, log);
   linkPackage();
   const apps = [...new Set(variants.map((variant) => variant.app ?? variant.name))];
   const missing = apps.filter((name) => !isBuilt(name));

@@ -177,7 +177,7 @@ async function prepareExpressSession() {
 
 function sqliteFile(directory, name) {
   const database = new DatabaseSync(join(directory, `${name}.db`));
-  database.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+  database.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   return database;
 }
 

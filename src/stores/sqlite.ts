@@ -71,7 +71,9 @@ function openDatabase(path: string): DatabaseSync {
   const sqlite = getBuiltinModule?.('node:sqlite') as typeof import('node:sqlite') | undefined;
   if (sqlite === undefined) throw configError('sqliteStore(): node:sqlite is not available in this runtime.');
   const database = new sqlite.DatabaseSync(path);
-  database.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+  // The busy timeout first: switching to WAL takes a lock, and another process opening the same
+  // file at the same moment (two instances starting together) must make this one wait, not fail.
+  database.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   return database;
 }
 

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +29,34 @@ describeStoreConformance('sqlite (file, two connections)', async () => {
 });
 
 describe('sqliteStore', () => {
+  it('waits for a lock another process holds on the file at startup instead of failing', async () => {
+    // Two instances starting on one file at the same moment: the other one holds the lock (here
+    // an exclusive transaction on a new file, for 400 ms) while this one switches the file to WAL.
+    const file = join(directory, 'contended.db');
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const { DatabaseSync } = require('node:sqlite');
+         const db = new DatabaseSync(${JSON.stringify(file)});
+         db.exec('BEGIN EXCLUSIVE; CREATE TABLE held (x); INSERT INTO held VALUES (1);');
+         process.stdout.write('locked\\n');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+         db.exec('COMMIT');`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [chunk] = await once(holder.stdout, 'data');
+    expect(String(chunk)).toBe('locked\n');
+    const exited = once(holder, 'exit');
+    const store = sqliteStore({ database: file });
+    expect(store.database.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+    expect(store.database.prepare('SELECT x FROM held').all()).toEqual([{ x: 1 }]);
+    store.database.close();
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+
   it('creates its table and indexes once, on a database the app passes in', () => {
     const database = new DatabaseSync(':memory:');
     sqliteStore({ database, table: 'app_sessions' });

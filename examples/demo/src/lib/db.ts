@@ -14,7 +14,9 @@ export const databasePath = join(dataDir, 'demo.db');
 
 /** One connection for the whole process (node:sqlite is synchronous and fast for this). */
 export const db = new DatabaseSync(databasePath);
-db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+// The busy timeout first: two instances starting on one data folder both switch the file to WAL,
+// which takes a lock; the second must wait for it instead of failing at startup.
+db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;');
 db.exec(`
   CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY NOT NULL,

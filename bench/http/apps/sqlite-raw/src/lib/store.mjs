@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 const file = process.env.BENCH_SQLITE_FILE;
 if (!file) throw new Error('bench sqlite-raw: set BENCH_SQLITE_FILE.');
 const database = new DatabaseSync(file);
-database.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+database.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
 database.exec('CREATE TABLE IF NOT EXISTS raw_sessions (id TEXT PRIMARY KEY, data TEXT NOT NULL)');
 const select = database.prepare('SELECT data FROM raw_sessions WHERE id = ?');
 const insert = database.prepare('INSERT INTO raw_sessions (id, data) VALUES (?, ?)');
