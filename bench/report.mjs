@@ -295,6 +295,19 @@ function middlewareSection(middleware) {
   ].join('\n');
 }
 
+/** The floors' ratios and the skipped variants of a suite's result, as paragraphs. */
+function footnotes(result) {
+  const lines = [];
+  const floors = result.rows
+    .filter((row) => row.floorVsThis !== null && row.floorVsThis !== undefined)
+    .map((row) => `${row.label}: the floor serves ${times(row.floorVsThis)} its requests/s`);
+  if (floors.length > 0) lines.push('', `Floors: ${floors.join('; ')}.`);
+  if (result.skipped?.length > 0) {
+    lines.push('', `Skipped: ${result.skipped.map((entry) => `${entry.variant} (${entry.reason})`).join('; ')}.`);
+  }
+  return lines;
+}
+
 function pageSection(page) {
   const rows = page.rows
     .filter((row) => row.variant !== 'bare')
@@ -307,9 +320,6 @@ function pageSection(page) {
       signedMicros(row.extraMicrosVsBare),
       times(row.vsIron),
     ]);
-  const floors = page.rows
-    .filter((row) => row.floorVsThis !== null && row.floorVsThis !== undefined)
-    .map((row) => `${row.label}: the floor serves ${times(row.floorVsThis)} its requests/s`);
   const lines = [
     '## Page suite: the same Astro builds without a network, each next to the bare page',
     '',
@@ -323,11 +333,7 @@ function pageSection(page) {
       'r',
     ]),
   ];
-  if (floors.length > 0) lines.push('', `Floors: ${floors.join('; ')}.`);
-  if (page.skipped?.length > 0) {
-    lines.push('', `Skipped: ${page.skipped.map((entry) => `${entry.variant} (${entry.reason})`).join('; ')}.`);
-  }
-  return lines.join('\n');
+  return [...lines, ...footnotes(page)].join('\n');
 }
 
 function httpSection(http) {
@@ -353,9 +359,6 @@ function httpSection(http) {
     signedMicros(row.extraCpuMicrosVsBare),
     String(row.non2xx + row.errors + (row.wrongBodies ?? 0)),
   ]);
-  const floors = http.rows
-    .filter((row) => row.floorVsThis !== null && row.floorVsThis !== undefined)
-    .map((row) => `${row.label}: the floor serves ${times(row.floorVsThis)} its requests/s`);
   const lines = [
     '## HTTP: one Astro page, signed in, session unchanged',
     '',
@@ -365,11 +368,7 @@ function httpSection(http) {
     '',
     table(header, rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']),
   ];
-  if (floors.length > 0) lines.push('', `Floors: ${floors.join('; ')}.`);
-  if (http.skipped?.length > 0) {
-    lines.push('', `Skipped: ${http.skipped.map((entry) => `${entry.variant} (${entry.reason})`).join('; ')}.`);
-  }
-  return lines.join('\n');
+  return [...lines, ...footnotes(http)].join('\n');
 }
 
 function cookieSection(cookie) {
