@@ -2,12 +2,14 @@
 // app) and the page suite (every app in one process): the variants, building them, and the Redis
 // some of them need.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { childEnv } from '../../test/support/child-env.ts';
 import { ensureRedis, redisAnswers } from '../../test/support/services.ts';
+import { payload } from './apps/shared/payload.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const astroBin = join(repoRoot, 'node_modules', 'astro', 'bin', 'astro.mjs');
@@ -39,6 +41,19 @@ export const allVariants = [
 export function selectVariants(list) {
   const wanted = list?.split(',').map((name) => name.trim());
   return allVariants.filter((variant) => (wanted === undefined ? !variant.diagnostic : wanted.includes(variant.name)));
+}
+
+/**
+ * The environment every app reads: fresh secrets for sessionkit and iron-session, and the Redis
+ * port and key prefix of the Redis variants.
+ */
+export function appsEnv(redisPort, redisPrefix) {
+  return {
+    SESSIONKIT_SECRET: randomBytes(32).toString('base64url'),
+    BENCH_IRON_PASSWORD: randomBytes(32).toString('base64url'),
+    BENCH_REDIS_PORT: String(redisPort),
+    BENCH_REDIS_PREFIX: redisPrefix,
+  };
 }
 
 /** Makes `import 'sessionkit/...'` in the apps resolve to this repository (like the test fixtures). */
@@ -131,4 +146,34 @@ export async function removeRedisKeys(port, prefix, log) {
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * Signs in once (`POST /login` from `origin`) and checks that the request the suites measure is
+ * the unchanged-session path: the signed-in page (requested with `pageHeaders` and the cookie)
+ * shows the user and answers without `Set-Cookie`, and with a session library a request without
+ * the cookie is a guest. `send(method, path, headers, body)` carries one request and answers
+ * `{ status, text, setCookies }`. Returns the cookie header the suite sends and the page's HTML.
+ */
+export async function signInAndCheck(variant, send, origin, pageHeaders = {}) {
+  const login = await send('POST', '/login', { 'content-type': 'application/json', origin }, '{}');
+  if (login.status !== 200) throw new Error(`${variant.name}: sign-in answered ${login.status}`);
+  // Sessionless variants get a cookie header of the size sessionkit's cookie mode sends (which
+  // they ignore), so every variant parses requests of about the same size.
+  const cookie = variant.sessionless
+    ? `__Host-session=v1.${randomBytes(285).toString('base64url')}`
+    : login.setCookies.map((line) => line.split(';')[0]).join('; ');
+  if (cookie === '') throw new Error(`${variant.name}: sign-in set no cookie`);
+  const page = await send('GET', '/', { ...pageHeaders, cookie });
+  if (page.status !== 200 || !page.text.includes(payload.userId)) {
+    throw new Error(`${variant.name}: the signed-in page does not show the user (${page.status}):\n${page.text}`);
+  }
+  if (page.setCookies.length > 0) {
+    throw new Error(`${variant.name}: an unchanged session must not answer with Set-Cookie`);
+  }
+  if (!variant.sessionless) {
+    const guest = await send('GET', '/', { ...pageHeaders });
+    if (!guest.text.includes('guest')) throw new Error(`${variant.name}: a request without the cookie is not a guest`);
+  }
+  return { cookie, html: page.text };
 }

@@ -30,15 +30,22 @@
 // variants with --cpu-prof into bench/.tmp/profiles/<variant>/; see bench/http/profile.mjs),
 // BENCH_PIN=0 (do not pin the server's and the load generator's main threads to CPUs 1 and 0).
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childEnv } from '../../test/support/child-env.ts';
 import { freePort } from '../../test/support/services.ts';
-import { payload } from './apps/shared/payload.mjs';
-import { appsRoot, buildAll, linkPackage, removeRedisKeys, runnableVariants, selectVariants } from './apps.mjs';
+import {
+  appsEnv,
+  appsRoot,
+  buildAll,
+  linkPackage,
+  removeRedisKeys,
+  runnableVariants,
+  selectVariants,
+  signInAndCheck,
+} from './apps.mjs';
 import { median, pinMainThread, rssMiB, shuffled } from './support.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -135,35 +142,13 @@ async function startServer(variant, env, profileDir) {
   return { base, pid: child.pid, stop, output: () => output };
 }
 
-/** Signs in once and checks that the measured request is the unchanged-session path. */
+/** Signs in on the server at `base` and checks the measured request (see signInAndCheck). */
 async function signIn(variant, base) {
-  const response = await fetch(`${base}/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', origin: base },
-    body: '{}',
-  });
-  if (response.status !== 200) throw new Error(`${variant.name}: sign-in answered ${response.status}`);
-  // Sessionless variants get a cookie header of the size sessionkit's cookie mode sends (which
-  // they ignore), so every variant parses requests of about the same size.
-  const cookie = variant.sessionless
-    ? `__Host-session=v1.${randomBytes(285).toString('base64url')}`
-    : response.headers
-        .getSetCookie()
-        .map((line) => line.split(';')[0])
-        .join('; ');
-  if (cookie === '') throw new Error(`${variant.name}: sign-in set no cookie`);
-  const page = await fetch(`${base}/`, { headers: cookie === '' ? {} : { cookie } });
-  const html = await page.text();
-  if (page.status !== 200 || !html.includes(payload.userId)) {
-    throw new Error(`${variant.name}: the signed-in page does not show the user (${page.status}):\n${html}`);
-  }
-  if (page.headers.getSetCookie().length > 0) {
-    throw new Error(`${variant.name}: an unchanged session must not answer with Set-Cookie`);
-  }
-  if (!variant.sessionless) {
-    const guest = await (await fetch(`${base}/`)).text();
-    if (!guest.includes('guest')) throw new Error(`${variant.name}: a request without the cookie is not a guest`);
-  }
+  const send = async (method, path, headers, body) => {
+    const response = await fetch(`${base}${path}`, { method, headers, body });
+    return { status: response.status, text: await response.text(), setCookies: response.headers.getSetCookie() };
+  };
+  const { cookie, html } = await signInAndCheck(variant, send, base);
   return { cookie, html, bytes: html.length };
 }
 
@@ -240,12 +225,7 @@ async function main() {
   const profiled = process.env.BENCH_HTTP_CPU_PROF?.split(',').map((name) => name.trim()) ?? [];
   const profileDir = join(repoRoot, 'bench', '.tmp', 'profiles');
   if (profiled.length > 0) mkdirSync(profileDir, { recursive: true });
-  const env = {
-    SESSIONKIT_SECRET: randomBytes(32).toString('base64url'),
-    BENCH_IRON_PASSWORD: randomBytes(32).toString('base64url'),
-    BENCH_REDIS_PORT: String(redisPort),
-    BENCH_REDIS_PREFIX: redisPrefix,
-  };
+  const env = appsEnv(redisPort, redisPrefix);
   const servers = new Map();
   const load = startLoadGenerator();
   try {

@@ -19,16 +19,15 @@
 // variant and round), BENCH_PAGE_VARIANTS (comma list; as BENCH_HTTP_VARIANTS), BENCH_PIN=0 (do
 // not pin the main thread to CPU 1).
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { payload } from './apps/shared/payload.mjs';
 import {
   allVariants,
+  appsEnv,
   appsRoot,
   buildAll,
   isBuilt,
@@ -36,6 +35,7 @@ import {
   removeRedisKeys,
   runnableVariants,
   selectVariants,
+  signInAndCheck,
 } from './apps.mjs';
 import { median, pinMainThread } from './support.mjs';
 
@@ -108,35 +108,16 @@ function serve(handler, method, path, headers, body) {
   });
 }
 
-/** Signs in once and checks that the measured request is the unchanged-session path. */
+/** Signs in on the app behind `handler`, checks the measured request, and returns its headers. */
 async function signIn(variant, handler) {
-  const login = await serve(
-    handler,
-    'POST',
-    '/login',
-    { 'content-type': 'application/json', 'content-length': '2', origin: `http://${host}` },
-    '{}',
-  );
-  if (login.status !== 200) throw new Error(`${variant.name}: sign-in answered ${login.status}`);
-  const setCookie = [login.headers['set-cookie'] ?? []].flat();
-  // Sessionless variants get a cookie header of the size sessionkit's cookie mode sends (as in the HTTP suite).
-  const cookie = variant.sessionless
-    ? `__Host-session=v1.${randomBytes(285).toString('base64url')}`
-    : setCookie.map((line) => line.split(';')[0]).join('; ');
-  if (cookie === '') throw new Error(`${variant.name}: sign-in set no cookie`);
-  const headers = { cookie, accept: 'text/html,application/xhtml+xml', 'user-agent': 'sessionkit-bench' };
-  const page = await serve(handler, 'GET', '/', headers);
-  if (page.status !== 200 || !page.text.includes(payload.userId)) {
-    throw new Error(`${variant.name}: the signed-in page does not show the user (${page.status}):\n${page.text}`);
-  }
-  if (page.headers['set-cookie'] !== undefined) {
-    throw new Error(`${variant.name}: an unchanged session must not answer with Set-Cookie`);
-  }
-  if (!variant.sessionless) {
-    const guest = await serve(handler, 'GET', '/', { accept: 'text/html' });
-    if (!guest.text.includes('guest')) throw new Error(`${variant.name}: a request without the cookie is not a guest`);
-  }
-  return headers;
+  const send = async (method, path, headers, body) => {
+    const contentLength = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
+    const answer = await serve(handler, method, path, { ...headers, ...contentLength }, body);
+    return { status: answer.status, text: answer.text, setCookies: [answer.headers['set-cookie'] ?? []].flat() };
+  };
+  const pageHeaders = { accept: 'text/html,application/xhtml+xml', 'user-agent': 'sessionkit-bench' };
+  const { cookie } = await signInAndCheck(variant, send, `http://${host}`, pageHeaders);
+  return { ...pageHeaders, cookie };
 }
 
 /** Mean µs per request of `count` requests to `/`, `inFlight` at a time. */
@@ -225,10 +206,7 @@ async function main() {
     ASTRO_NODE_AUTOSTART: 'disabled',
     HOST: '127.0.0.1',
     PORT: '4321',
-    SESSIONKIT_SECRET: randomBytes(32).toString('base64url'),
-    BENCH_IRON_PASSWORD: randomBytes(32).toString('base64url'),
-    BENCH_REDIS_PORT: String(redisPort),
-    BENCH_REDIS_PREFIX: redisPrefix,
+    ...appsEnv(redisPort, redisPrefix),
     BENCH_PAGE_SCRATCH: scratch,
   };
   try {
