@@ -1,6 +1,8 @@
 /**
  * sessionkit's `pre` middleware: loads the session, checks CSRF and the guard, runs the rest of
- * the chain inside the session context, then commits the session onto the response.
+ * the chain inside the session context, then commits the session onto the response. The common
+ * request (remembered cookie, safe method, synchronous guard, unchanged session) runs without an
+ * async frame: only the page's response is awaited.
  * Registered by the integration as `sessionkit/astro/middleware` (order `pre`, so the user's
  * `src/middleware.ts` sees `context.locals.sessionkit` and cannot reach a protected route first).
  *
@@ -8,11 +10,14 @@
  */
 import type { APIContext, MiddlewareHandler, MiddlewareNext } from 'astro';
 import { isSessionKitError } from '../core/errors.ts';
+import type { LoadResult, SessionManager } from '../core/manager.ts';
+import { type MaybePromise, mapMaybe } from '../core/maybe-promise.ts';
 import { markSessionCommitted, type Session, type SessionData, sessionChangesOf } from '../core/session.ts';
-import { isSafeMethod } from '../csrf/protection.ts';
+import { type CsrfProtection, isSafeMethod } from '../csrf/protection.ts';
 import type { GuardDecision } from '../guard/decide.ts';
 import { safeRedirect, withReturnTo } from '../guard/redirect.ts';
 import type { RequestSessionState } from '../server/context.ts';
+import type { AstroGuardContext } from './config.ts';
 import { decideRequest, guardedRoutes, type RequestGuardInfo, requestGuardInfo, wantsJson } from './guarding.ts';
 import { inspectPath, inspectSession, summarizeExplanation } from './inspect.ts';
 import { acceptsHtml, csrfRejection, denialResponse, editHeaders, unavailableResponse } from './responses.ts';
@@ -37,17 +42,31 @@ async function loadBridgedSession(runtime: SessionkitRuntime, context: APIContex
   return { session, valid: true, storeUnavailable: false };
 }
 
-/** Loads the request's session; a store outage gives an empty session marked `storeUnavailable`. */
-async function loadSession(runtime: SessionkitRuntime, context: APIContext): Promise<LoadedSession> {
+/** The stand-in while the session store is unreachable: an empty, unsaved session. Rethrows any other error. */
+async function outageSession(runtime: SessionkitRuntime, error: unknown): Promise<LoadedSession> {
+  if (!isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) throw error;
+  const { session } = await runtime.manager.load(null);
+  return { session, valid: false, storeUnavailable: true };
+}
+
+function loadedSessionOf(result: LoadResult<Record<string, unknown>, SessionData>): LoadedSession {
+  return { session: result.session, valid: result.status === 'valid', storeUnavailable: false };
+}
+
+/**
+ * Loads the request's session; a store outage gives an empty session marked `storeUnavailable`.
+ * Synchronous when the manager answers synchronously (a remembered cookie, no cookie).
+ */
+function loadSession(runtime: SessionkitRuntime, context: APIContext): MaybePromise<LoadedSession> {
   if (runtime.bridge === 'astro-session') return loadBridgedSession(runtime, context);
+  let loading: MaybePromise<LoadResult<Record<string, unknown>, SessionData>>;
   try {
-    const loaded = await runtime.manager.load(context.request);
-    return { session: loaded.session, valid: loaded.status === 'valid', storeUnavailable: false };
+    loading = runtime.immediate.load(context.request);
   } catch (error) {
-    if (!isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) throw error;
-    const { session } = await runtime.manager.load(null);
-    return { session, valid: false, storeUnavailable: true };
+    return outageSession(runtime, error);
   }
+  if (loading instanceof Promise) return loading.then(loadedSessionOf, (error) => outageSession(runtime, error));
+  return loadedSessionOf(loading);
 }
 
 /** Writes a bridged session back into Astro's own session. */
@@ -69,10 +88,13 @@ async function commitBridge(context: APIContext, state: RequestSessionState): Pr
   }
 }
 
-/** Commits every session of the request and returns the `Set-Cookie` values, deduplicated. */
-function commitCookies(runtime: SessionkitRuntime, state: RequestSessionState, tokenUsed: boolean): Promise<string[]> {
-  const always = tokenUsed && state.session.isNew;
-  if (state.retired.length === 0) return runtime.manager.commit(state.session, always ? { always } : undefined);
+/**
+ * Commits every session of the request and returns the `Set-Cookie` values, deduplicated.
+ * Synchronous for the common request: one session, unchanged.
+ */
+function commitCookies(runtime: SessionkitRuntime, state: RequestState): MaybePromise<string[]> {
+  const always = state.tokenIssued() && state.session.isNew;
+  if (state.retired.length === 0) return runtime.immediate.commit(state.session, always ? { always } : undefined);
   return commitWithRetired(runtime, state, always);
 }
 
@@ -115,30 +137,6 @@ async function inspect(runtime: SessionkitRuntime, context: APIContext, session:
 }
 
 /**
- * The request's CSRF token, issued on first use for the session id current at that moment (so a
- * page rendered after a sign-in carries a token of the new session), once per id. Issued lazily
- * where the MAC is synchronous (node:crypto); on WebCrypto one token for the loaded session is
- * issued up front. Bridge mode has no token (sessions are Astro's): only origin checks apply.
- */
-function csrfTokenSource(
-  runtime: SessionkitRuntime,
-  loadedId: string,
-): ((sessionId: string) => string) | Promise<(sessionId: string) => string> {
-  const csrf = runtime.csrf;
-  if (csrf === undefined || runtime.bridge !== undefined) return () => '';
-  if (!csrf.issuesSynchronously) return csrf.issueToken(loadedId).then((token) => () => token);
-  let issuedFor: string | undefined;
-  let token = '';
-  return (sessionId) => {
-    if (issuedFor !== sessionId) {
-      token = csrf.issueTokenSync(sessionId) as string;
-      issuedFor = sessionId;
-    }
-    return token;
-  };
-}
-
-/**
  * The answer to a denial: the app's own forbidden page (rendered through a rewrite, status 403)
  * for page visits when `forbiddenPage` is set, otherwise sessionkit's redirect, page or JSON.
  */
@@ -158,95 +156,239 @@ async function deny(
 }
 
 /**
- * The whole per-request flow: load, CSRF, guard, run the chain in the session context, commit.
- * Runs in the `pre` middleware, or in the `post` one in bridge mode (the app's own middleware
- * must fill `context.session`'s `__session__` first).
+ * The request state the app sees as `context.locals.sessionkit` (and through `getSession()`).
+ * The CSRF token is issued on first use for the session id current at that moment (so a page
+ * rendered after a sign-in carries a token of the new session), once per id, where the MAC is
+ * synchronous (node:crypto); on WebCrypto one token for the loaded session is issued before the
+ * page runs ({@link RequestState.prepareToken}). Bridge mode has no token (sessions are Astro's):
+ * only origin checks apply.
  */
-export async function handleRequest(context: APIContext, next: MiddlewareNext): Promise<Response> {
-  const runtime = getRuntime();
-  const existing = (context.locals as { sessionkit?: RequestSessionState }).sessionkit;
-  if (existing !== undefined) {
-    // context.rewrite() / Astro.rewrite() re-run the whole chain: the outer run loaded the
-    // session and will commit it; only the new route needs checking.
-    const decision = await decideRequest(runtime, context, requestGuardInfo(context));
-    if (decision.action !== 'allow') {
-      runtime.emitDenial(decision, context);
-      return denialResponse(decision, wantsJson(runtime, context));
-    }
-    return runtime.contextStore === undefined ? next() : runtime.contextStore.run(existing, next);
+class RequestState implements RequestSessionState {
+  session: Session<Record<string, unknown>>;
+  readonly manager: SessionManager<Record<string, unknown>>;
+  readonly access: RequestSessionState['access'];
+  readonly storeUnavailable: boolean;
+  readonly retired: Session<Record<string, unknown>>[] = [];
+  readonly pending: Promise<unknown>[] = [];
+  readonly #csrf: CsrfProtection | undefined;
+  readonly #issuesLazily: boolean;
+  #tokenUsed = false;
+  #tokenFor: string | undefined;
+  #token = '';
+
+  constructor(runtime: SessionkitRuntime, loaded: LoadedSession) {
+    this.session = loaded.session;
+    this.manager = runtime.manager;
+    this.access = runtime.access as RequestSessionState['access'];
+    this.storeUnavailable = loaded.storeUnavailable;
+    this.#csrf = runtime.bridge === undefined ? runtime.csrf : undefined;
+    this.#issuesLazily = this.#csrf?.issuesSynchronously ?? true;
   }
-  // Classified only when sessionkit answers by itself (denials, outages): most requests never need it.
-  const json = () => wantsJson(runtime, context);
-  const loaded = await loadSession(runtime, context);
-  if (loaded.storeUnavailable && guardedRoutes(runtime, context)) return unavailableResponse(json());
 
-  let tokenUsed = false;
-  const tokenSource = csrfTokenSource(runtime, loaded.session.id);
-  const csrfToken = typeof tokenSource === 'function' ? tokenSource : await tokenSource;
-  const state: RequestSessionState = {
-    session: loaded.session,
-    manager: runtime.manager,
-    access: runtime.access as RequestSessionState['access'],
-    get csrfToken() {
-      tokenUsed = true;
-      return csrfToken(state.session.id);
-    },
-    storeUnavailable: loaded.storeUnavailable,
-    retired: [],
-    pending: [],
-  };
-  (context.locals as { sessionkit?: RequestSessionState }).sessionkit = state;
+  get csrfToken(): string {
+    this.#tokenUsed = true;
+    const csrf = this.#csrf;
+    if (csrf === undefined) return '';
+    const sessionId = this.session.id;
+    if (this.#issuesLazily && this.#tokenFor !== sessionId) {
+      this.#token = csrf.issueTokenSync(sessionId) as string;
+      this.#tokenFor = sessionId;
+    }
+    return this.#token;
+  }
 
-  const method = context.request.method;
-  if (runtime.csrf !== undefined && !isSafeMethod(method) && !runtime.csrfExempt?.(context)) {
-    const verdict = await runtime.csrf.verifyRequest(context.request, {
+  /** True once the request read its CSRF token: the response is then personal, and a new session is saved. */
+  tokenIssued(): boolean {
+    return this.#tokenUsed;
+  }
+
+  /** On WebCrypto, issues the loaded session's token before the page runs (the getter cannot wait). */
+  prepareToken(): Promise<void> | undefined {
+    const csrf = this.#csrf;
+    if (csrf === undefined || this.#issuesLazily) return undefined;
+    const sessionId = this.session.id;
+    return csrf.issueToken(sessionId).then((token) => {
+      this.#token = token;
+      this.#tokenFor = sessionId;
+    });
+  }
+}
+
+/**
+ * One request's pass through the middleware after its session is loaded: CSRF, guard, page,
+ * commit, headers. Each step returns a promise only when it really waits, so the common request
+ * (safe method, synchronous guard, unchanged session) awaits nothing but the page.
+ */
+class RequestFlow {
+  readonly info: RequestGuardInfo;
+
+  constructor(
+    readonly runtime: SessionkitRuntime,
+    readonly context: APIContext,
+    readonly next: MiddlewareNext,
+    readonly loaded: LoadedSession,
+    readonly state: RequestState,
+  ) {
+    this.info = requestGuardInfo(context);
+  }
+
+  /** Classified only when sessionkit answers by itself (denials, outages): most requests never need it. */
+  json(): boolean {
+    return wantsJson(this.runtime, this.context);
+  }
+
+  /** The CSRF check of unsafe methods, then the route. */
+  start(): MaybePromise<Response> {
+    const { runtime, context, loaded } = this;
+    const csrf = runtime.csrf;
+    if (csrf === undefined || isSafeMethod(context.request.method) || runtime.csrfExempt?.(context))
+      return this.route();
+    const verifying = csrf.verifyRequest(context.request, {
       sessionId: loaded.valid ? loaded.session.id : undefined,
       path: context.routePattern,
       origin: context.url.origin,
       requireToken: runtime.bridge === undefined,
     });
-    if (!verdict.ok) return csrfRejection(verdict, !acceptsHtml(context.request));
+    return verifying.then((verdict) =>
+      verdict.ok ? this.route() : csrfRejection(verdict, !acceptsHtml(context.request)),
+    );
   }
 
-  if (runtime.inspector && context.url.pathname === inspectPath) return inspect(runtime, context, loaded.session);
+  /** The dev inspector, or the guard's decision on the route. */
+  route(): MaybePromise<Response> {
+    const { runtime, context } = this;
+    if (runtime.inspector && context.url.pathname === inspectPath)
+      return inspect(runtime, context, this.loaded.session);
+    const decision = decideRequest(runtime, context, this.info);
+    return decision instanceof Promise ? decision.then((settled) => this.respond(settled)) : this.respond(decision);
+  }
 
-  const info: RequestGuardInfo = requestGuardInfo(context);
-  const pending = decideRequest(runtime, context, info);
-  const decision = pending instanceof Promise ? await pending : pending;
-  let response: Response;
-  if (decision.action !== 'allow') {
-    runtime.emitDenial(decision, context);
-    response = await deny(runtime, context, decision, json());
-  } else {
-    try {
-      response = runtime.contextStore === undefined ? await next() : await runtime.contextStore.run(state, next);
-    } catch (error) {
-      // A store outage met by the page itself (e.g. listing sessions) is a 503 too, not a 500.
-      if (isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) return unavailableResponse(json());
-      if (!isSessionKitError(error, 'ERR_UNAUTHENTICATED') && !isSessionKitError(error, 'ERR_FORBIDDEN')) throw error;
-      response = await deny(runtime, context, errorDecision(runtime, context, error.status as 401 | 403), json());
+  /** Renders the page in the session context (or answers the denial), then commits. */
+  respond(decision: GuardDecision<Record<string, unknown>, AstroGuardContext>): Promise<Response> {
+    const { runtime, context, state } = this;
+    if (decision.action !== 'allow') {
+      runtime.emitDenial(decision, context);
+      return this.deny(decision);
     }
-  }
-  if (state.pending.length > 0) await Promise.all(state.pending);
-
-  let cookies: string[] = [];
-  if (runtime.bridge === 'astro-session') await commitBridge(context, state);
-  else if (!loaded.storeUnavailable) {
+    let rendered: Promise<Response>;
     try {
-      cookies = await commitCookies(runtime, state, tokenUsed);
+      rendered = runtime.contextStore === undefined ? this.next() : runtime.contextStore.run(state, this.next);
     } catch (error) {
-      if (!isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) throw error;
-      return unavailableResponse(json());
+      rendered = Promise.reject(error);
     }
+    return rendered.then(
+      (response) => this.finish(response),
+      (error) => this.renderFailed(error),
+    );
   }
-  // Pages carrying the session's CSRF token are personal too, even when no cookie changed.
-  const personal = cookies.length > 0 || tokenUsed || info.protected || state.session.data.userId !== undefined;
-  if (!personal) return response;
-  return editHeaders(response, (headers) => {
-    if (info.protected || !headers.has('cache-control')) headers.set('cache-control', 'private, no-store');
-    for (const line of cookies) headers.append('set-cookie', line);
-    headers.append('vary', 'Cookie');
+
+  deny(decision: Exclude<GuardDecision<never, never>, { action: 'allow' }>): Promise<Response> {
+    return deny(this.runtime, this.context, decision, this.json()).then((response) => this.finish(response));
+  }
+
+  /** A store outage met by the page itself (e.g. listing sessions) is a 503 too, not a 500. */
+  renderFailed(error: unknown): MaybePromise<Response> {
+    if (isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) return unavailableResponse(this.json());
+    if (!isSessionKitError(error, 'ERR_UNAUTHENTICATED') && !isSessionKitError(error, 'ERR_FORBIDDEN')) throw error;
+    return this.deny(errorDecision(this.runtime, this.context, error.status as 401 | 403));
+  }
+
+  /** Waits for session work the app started without `await`, then commits. */
+  finish(response: Response): MaybePromise<Response> {
+    const pending = this.state.pending;
+    if (pending.length > 0) return Promise.all(pending).then(() => this.commit(response));
+    return this.commit(response);
+  }
+
+  commit(response: Response): MaybePromise<Response> {
+    const { runtime, state } = this;
+    if (runtime.bridge === 'astro-session') {
+      return commitBridge(this.context, state).then(() => this.withHeaders(response, []));
+    }
+    if (this.loaded.storeUnavailable) return this.withHeaders(response, []);
+    let cookies: MaybePromise<string[]>;
+    try {
+      cookies = commitCookies(runtime, state);
+    } catch (error) {
+      return this.commitFailed(error);
+    }
+    if (cookies instanceof Promise) {
+      return cookies.then(
+        (lines) => this.withHeaders(response, lines),
+        (error) => this.commitFailed(error),
+      );
+    }
+    return this.withHeaders(response, cookies);
+  }
+
+  commitFailed(error: unknown): Response {
+    if (!isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) throw error;
+    return unavailableResponse(this.json());
+  }
+
+  /** The cookies, and `private, no-store` plus `Vary: Cookie` on personal responses. */
+  withHeaders(response: Response, cookies: string[]): Response {
+    const { state, info } = this;
+    // Pages carrying the session's CSRF token are personal too, even when no cookie changed.
+    const personal =
+      cookies.length > 0 || state.tokenIssued() || info.protected || state.session.data.userId !== undefined;
+    if (!personal) return response;
+    return editHeaders(response, (headers) => {
+      if (info.protected || !headers.has('cache-control')) headers.set('cache-control', 'private, no-store');
+      for (const line of cookies) headers.append('set-cookie', line);
+      headers.append('vary', 'Cookie');
+    });
+  }
+}
+
+/**
+ * `context.rewrite()` / `Astro.rewrite()` re-run the whole chain: the outer run loaded the
+ * session and will commit it; only the new route needs checking.
+ */
+function handleRerun(
+  runtime: SessionkitRuntime,
+  context: APIContext,
+  next: MiddlewareNext,
+  existing: RequestSessionState,
+): MaybePromise<Response> {
+  return mapMaybe(decideRequest(runtime, context, requestGuardInfo(context)), (decision) => {
+    if (decision.action !== 'allow') {
+      runtime.emitDenial(decision, context);
+      return denialResponse(decision, wantsJson(runtime, context));
+    }
+    return runtime.contextStore === undefined ? next() : runtime.contextStore.run(existing, next);
   });
+}
+
+/** The loaded session's request: the outage answer, or the request state and its flow. */
+function begin(
+  runtime: SessionkitRuntime,
+  context: APIContext,
+  next: MiddlewareNext,
+  loaded: LoadedSession,
+): MaybePromise<Response> {
+  if (loaded.storeUnavailable && guardedRoutes(runtime, context))
+    return unavailableResponse(wantsJson(runtime, context));
+  const state = new RequestState(runtime, loaded);
+  const preparing = state.prepareToken();
+  (context.locals as { sessionkit?: RequestSessionState }).sessionkit = state;
+  const flow = new RequestFlow(runtime, context, next, loaded, state);
+  return preparing === undefined ? flow.start() : preparing.then(() => flow.start());
+}
+
+/**
+ * The whole per-request flow: load, CSRF, guard, run the chain in the session context, commit.
+ * Runs in the `pre` middleware, or in the `post` one in bridge mode (the app's own middleware
+ * must fill `context.session`'s `__session__` first). Returns a promise only when something
+ * waits; a synchronous throw is Astro's error path, as a rejection would be.
+ */
+export function handleRequest(context: APIContext, next: MiddlewareNext): MaybePromise<Response> {
+  const runtime = getRuntime();
+  const existing = (context.locals as { sessionkit?: RequestSessionState }).sessionkit;
+  if (existing !== undefined) return handleRerun(runtime, context, next, existing);
+  const loaded = loadSession(runtime, context);
+  if (loaded instanceof Promise) return loaded.then((settled) => begin(runtime, context, next, settled));
+  return begin(runtime, context, next, loaded);
 }
 
 /** The `pre` middleware. */

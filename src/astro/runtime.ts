@@ -13,9 +13,15 @@ import { encodeBase64Url } from '../core/base64url.ts';
 import { configError } from '../core/errors.ts';
 import type { Logger } from '../core/events.ts';
 import { createReporter } from '../core/events.ts';
-import { createSessionManager, type SessionManager } from '../core/manager.ts';
+import {
+  createSessionManager,
+  type ImmediateSessionOperations,
+  immediateOperationsOf,
+  type SessionManager,
+} from '../core/manager.ts';
 import { assertOptionsObject } from '../core/options.ts';
 import type { SecretInput } from '../core/secrets.ts';
+import type { SessionData } from '../core/session.ts';
 import { type CsrfProtection, createCsrfProtection } from '../csrf/protection.ts';
 import { createGuard, type Guard, type GuardDecision } from '../guard/decide.ts';
 import type { AccessHooks } from '../guard/rules.ts';
@@ -25,6 +31,8 @@ import type { AstroGuardContext, SessionkitOptions, SessionkitRuntimeConfig } fr
 /** Everything the middleware needs, built once. */
 export interface SessionkitRuntime {
   readonly manager: SessionManager<Record<string, unknown>>;
+  /** The manager's load and commit without a promise when nothing waits (the middleware's hot path). */
+  readonly immediate: ImmediateSessionOperations<Record<string, unknown>, SessionData>;
   readonly guard: Guard<Record<string, unknown>, AstroGuardContext>;
   readonly csrf: CsrfProtection | undefined;
   readonly csrfExempt: ((context: AstroGuardContext) => boolean) | undefined;
@@ -145,6 +153,7 @@ function build(): SessionkitRuntime {
   const reporter = createReporter({ logger, onEvent: userConfig.onEvent });
   return {
     manager,
+    immediate: immediateOperationsOf(manager),
     guard,
     apiPrefixes: options.apiPrefixes ?? ['/api/'],
     inspector: astro.dev && options.devToolbar !== false,

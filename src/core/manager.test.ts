@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { CookieJar, createTestClock, testSecrets } from '../../test/support/fixtures.ts';
 import type { SessionEvent } from './events.ts';
-import { createSessionManager } from './manager.ts';
+import { createSessionManager, immediateOperationsOf } from './manager.ts';
 import type { StandardSchemaV1 } from './schema.ts';
 
 type Data = { userId?: string; cart?: { items: string[] }; count?: number };
@@ -282,5 +282,33 @@ describe('createSessionManager', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('immediateOperationsOf (the middleware hot path)', () => {
+  it('loads a remembered cookie and commits an unchanged session without a promise; anything else waits', async () => {
+    const { manager } = setup();
+    const immediate = immediateOperationsOf(manager);
+    const created = await manager.load(null);
+    created.session.set('userId', 'u_1');
+    const header = (await manager.commit(created.session)).map((line) => line.split(';')[0]).join('; ');
+
+    const loaded = immediate.load(header);
+    expect(loaded).not.toBeInstanceOf(Promise);
+    const { session, status } = loaded as Awaited<typeof loaded>;
+    expect(status).toBe('valid');
+    expect(session.data.userId).toBe('u_1');
+    expect(immediate.commit(session)).toEqual([]);
+
+    // A change has to be sealed: that waits.
+    session.set('count', 1);
+    const committing = immediate.commit(session);
+    expect(committing).toBeInstanceOf(Promise);
+    expect(await committing).toHaveLength(1);
+  });
+
+  it('refuses an object that is not one of its managers', () => {
+    const lookalike = { ...setup().manager };
+    expect(() => immediateOperationsOf(lookalike)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
 });

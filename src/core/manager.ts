@@ -29,7 +29,7 @@ import {
   resolveExpiry,
 } from './expiry.ts';
 import { createKeyRing, type KeyRing } from './keyring.ts';
-import { mapMaybe, promiseOf } from './maybe-promise.ts';
+import { type MaybePromise, mapMaybe, promiseOf } from './maybe-promise.ts';
 import { assertOptionsObject } from './options.ts';
 import { type Clock, type RandomBytes, secureRandomBytes, systemClock } from './runtime.ts';
 import { isStandardSchema, type StandardSchemaV1, validateWithSchema } from './schema.ts';
@@ -156,6 +156,31 @@ export interface RevokeOptions<Data extends SessionData = SessionData, Flash ext
 export interface CommitOptions {
   /** Always return the session cookie, even when nothing changed (Remix `commitSession` semantics). */
   always?: boolean;
+}
+
+/**
+ * @internal {@link SessionManager.load} and {@link SessionManager.commit} without the promise
+ * when no I/O is needed (a remembered cookie, an unchanged session): sessionkit's middleware then
+ * runs synchronously up to the page. They may throw instead of rejecting.
+ */
+export interface ImmediateSessionOperations<Data extends SessionData, Flash extends SessionData> {
+  load(input: SessionInput): MaybePromise<LoadResult<Data, Flash>>;
+  commit(session: Session<Data, Flash>, options?: CommitOptions): MaybePromise<string[]>;
+}
+
+const immediateOperations = new WeakMap<object, unknown>();
+
+/**
+ * @internal The immediate operations of a manager made by {@link createSessionManager}.
+ *
+ * @throws `ERR_CONFIG_INVALID` for any other object
+ */
+export function immediateOperationsOf<Data extends SessionData, Flash extends SessionData>(
+  manager: SessionManager<Data, Flash>,
+): ImmediateSessionOperations<Data, Flash> {
+  const operations = immediateOperations.get(manager);
+  if (operations === undefined) throw configError('This session manager was not made by createSessionManager().');
+  return operations as ImmediateSessionOperations<Data, Flash>;
 }
 
 /** The manager's bookkeeping for a handle it created, kept on the handle (`setManagerSlot`). */
@@ -503,7 +528,7 @@ export function createSessionManager<
     return commitWrite(session, context, current);
   };
 
-  return {
+  const manager: SessionManager<Data, Flash> = {
     cookie,
     expiry,
     keyRing,
@@ -549,4 +574,7 @@ export function createSessionManager<
       return revoked.length;
     },
   };
+  const immediate: ImmediateSessionOperations<Data, Flash> = { load: loadNow, commit: commitNow };
+  immediateOperations.set(manager, immediate);
+  return manager;
 }
