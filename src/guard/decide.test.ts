@@ -942,6 +942,27 @@ describe('decide: route patterns and ambiguous paths', () => {
     );
   });
 
+  it('reads each route pattern once and hands out that reading read-only', async () => {
+    const explained = await guard.explain({ session: null, path: '/somewhere', routePattern: '/admin/[id]' });
+    const route = explained.sources.find((source) => source.source === 'route');
+    expect(route?.normalized).toMatchObject({ ok: true, path: '/admin/[id]' });
+    expect(Object.isFrozen(route?.normalized)).toBe(true);
+    const segments = (route?.normalized as { segments: string[] }).segments;
+    expect(() => segments.splice(0, segments.length, 'docs')).toThrow(TypeError);
+    expect(decideSync(guard, { session: null, path: '/somewhere', routePattern: '/admin/[id]' })).toMatchObject({
+      action: 'redirect',
+      rule: { pattern: '/admin/*' },
+    });
+  });
+
+  it('decides correctly past the number of route patterns it remembers', () => {
+    for (let index = 0; index < 600; index++) {
+      expect(decideSync(guard, { session: null, path: '/x', routePattern: `/page-${index}` }).action).toBe('allow');
+    }
+    expect(decideSync(guard, { session: null, path: '/x', routePattern: '/admin/[id]' }).action).toBe('redirect');
+    expect(decideSync(guard, { session: null, path: '/x', routePattern: '/admin/[page]' }).action).toBe('redirect');
+  });
+
   it('refuses an unusable route pattern', () => {
     expect(decideSync(guard, { session: null, path: '/x', routePattern: '/a/../admin' })).toMatchObject({
       status: 400,

@@ -312,6 +312,8 @@ const OPTION_KEYS = [
 ] as const;
 const ACCESS_KEYS = ['getRole', 'getPermissions', 'check'] as const;
 const MAX_RULES = 10_000;
+/** How many distinct route patterns a guard remembers normalised. */
+const ROUTE_CACHE_SIZE = 512;
 /** Any origin works: return-to locations are paths, resolved only to be validated. */
 const PATH_ORIGIN = 'http://sessionkit.invalid';
 const MAX_ACCEPT_LENGTH = 1024;
@@ -444,6 +446,20 @@ export function createGuard<S extends object = GuardSession, C = unknown>(option
     where,
   );
   const configPaths = compileNormalizeOptions({ caseSensitive }, where);
+  // Route patterns come from the app's route table, a small fixed set: each is normalised once.
+  // Bounded, so a caller passing arbitrary patterns cannot grow it; frozen, because matchRoute()
+  // hands results to callers.
+  const routes = new Map<string, NormalizeResult>();
+  const normalizeRoute = (routePattern: unknown): NormalizeResult => {
+    let route = typeof routePattern === 'string' ? routes.get(routePattern) : undefined;
+    if (route === undefined) {
+      route = normalizeRouteWith(routePattern, configPaths);
+      if (route.ok) Object.freeze(route.segments);
+      Object.freeze(route);
+      if (typeof routePattern === 'string' && routes.size < ROUTE_CACHE_SIZE) routes.set(routePattern, route);
+    }
+    return route;
+  };
 
   const access = options.access;
   if (access !== undefined) {
@@ -810,7 +826,7 @@ export function createGuard<S extends object = GuardSession, C = unknown>(option
     addPath(normalized, method, state);
     let routeOk = true;
     if (input.routePattern !== undefined) {
-      const route = normalizeRouteWith(input.routePattern, configPaths);
+      const route = normalizeRoute(input.routePattern);
       routeOk = route.ok;
       if (route.ok) addSource('route', route, route.segments, method, state);
       else
@@ -873,7 +889,7 @@ export function createGuard<S extends object = GuardSession, C = unknown>(option
     match: (path: string, method = 'GET') =>
       toMatch(normalizeWith(path, requestPaths), String(method).toUpperCase(), 'path'),
     matchRoute: (routePattern: string, method = 'GET') =>
-      toMatch(normalizeRouteWith(routePattern, configPaths), String(method).toUpperCase(), 'route'),
+      toMatch(normalizeRoute(routePattern), String(method).toUpperCase(), 'route'),
     decide: (input: DecideInput<S, C>) => decideCore(input, undefined),
     classify(input: Pick<DecideInput<S, C>, 'path' | 'method' | 'accept' | 'contentType'>) {
       const method = input.method === undefined ? 'GET' : String(input.method).toUpperCase();

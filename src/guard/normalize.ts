@@ -220,8 +220,11 @@ function toSegments(text: string, separatorLike: boolean): string[] | undefined 
       if (part === '.' || part === '..') return undefined;
       parts[kept++] = part;
     }
-    parts.length = kept;
-    return parts;
+    if (kept === parts.length) return parts;
+    // A copy of the kept part: shrinking `parts.length` goes through the engine's slow path.
+    const segments = new Array<string>(kept);
+    for (let index = 0; index < kept; index++) segments[index] = parts[index] as string;
+    return segments;
   }
   const segments: string[] = [];
   let start = 0;
