@@ -947,7 +947,9 @@ describe('decide: route patterns and ambiguous paths', () => {
     const route = explained.sources.find((source) => source.source === 'route');
     expect(route?.normalized).toMatchObject({ ok: true, path: '/admin/[id]' });
     expect(Object.isFrozen(route?.normalized)).toBe(true);
-    const segments = (route?.normalized as { segments: string[] }).segments;
+    const normalized = route?.normalized;
+    if (!normalized?.ok) throw new Error('the route reading is missing');
+    const segments = normalized.segments as string[];
     expect(() => segments.splice(0, segments.length, 'docs')).toThrow(TypeError);
     expect(decideSync(guard, { session: null, path: '/somewhere', routePattern: '/admin/[id]' })).toMatchObject({
       action: 'redirect',
