@@ -42,6 +42,11 @@ async function loadBridgedSession(runtime: SessionkitRuntime, context: APIContex
   return { session, valid: true, storeUnavailable: false };
 }
 
+/** Runs the rest of the chain with `state` as the request's session context (for `getSession()`). */
+function runInContext(runtime: SessionkitRuntime, state: RequestSessionState, next: MiddlewareNext): Promise<Response> {
+  return runtime.contextStore === undefined ? next() : runtime.contextStore.run(state, next);
+}
+
 /** The stand-in while the session store is unreachable: an empty, unsaved session. Rethrows any other error. */
 async function outageSession(runtime: SessionkitRuntime, error: unknown): Promise<LoadedSession> {
   if (!isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) throw error;
@@ -268,11 +273,11 @@ class RequestFlow {
     const { runtime, context, state } = this;
     if (decision.action !== 'allow') {
       runtime.emitDenial(decision, context);
-      return this.deny(decision);
+      return this.answerDenial(decision);
     }
     let rendered: Promise<Response>;
     try {
-      rendered = runtime.contextStore === undefined ? this.next() : runtime.contextStore.run(state, this.next);
+      rendered = runInContext(runtime, state, this.next);
     } catch (error) {
       rendered = Promise.reject(error);
     }
@@ -282,7 +287,8 @@ class RequestFlow {
     );
   }
 
-  deny(decision: Exclude<GuardDecision<never, never>, { action: 'allow' }>): Promise<Response> {
+  /** sessionkit's answer to a denial, committed like a page. */
+  answerDenial(decision: Exclude<GuardDecision<never, never>, { action: 'allow' }>): Promise<Response> {
     return deny(this.runtime, this.context, decision, this.json()).then((response) => this.finish(response));
   }
 
@@ -290,7 +296,7 @@ class RequestFlow {
   renderFailed(error: unknown): MaybePromise<Response> {
     if (isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')) return unavailableResponse(this.json());
     if (!isSessionKitError(error, 'ERR_UNAUTHENTICATED') && !isSessionKitError(error, 'ERR_FORBIDDEN')) throw error;
-    return this.deny(errorDecision(this.runtime, this.context, error.status as 401 | 403));
+    return this.answerDenial(errorDecision(this.runtime, this.context, error.status as 401 | 403));
   }
 
   /** Waits for session work the app started without `await`, then commits. */
@@ -356,7 +362,7 @@ function handleRerun(
       runtime.emitDenial(decision, context);
       return denialResponse(decision, wantsJson(runtime, context));
     }
-    return runtime.contextStore === undefined ? next() : runtime.contextStore.run(existing, next);
+    return runInContext(runtime, existing, next);
   });
 }
 

@@ -447,8 +447,8 @@ export function createGuard<S extends object = GuardSession, C = unknown>(option
   );
   const configPaths = compileNormalizeOptions({ caseSensitive }, where);
   // Route patterns come from the app's route table, a small fixed set: each is normalised once.
-  // Bounded, so a caller passing arbitrary patterns cannot grow it; frozen, because matchRoute()
-  // hands results to callers.
+  // Bounded, so a caller passing arbitrary patterns cannot grow it; frozen, because explain()
+  // hands these readings to callers.
   const routes = new Map<string, NormalizeResult>();
   const normalizeRoute = (routePattern: unknown): NormalizeResult => {
     let route = typeof routePattern === 'string' ? routes.get(routePattern) : undefined;
