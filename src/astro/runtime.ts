@@ -144,6 +144,7 @@ function build(): SessionkitRuntime {
           keyRing: manager.keyRing,
           exempt: csrfSettings.exempt,
           trustedOrigins: csrfSettings.trustedOrigins,
+          allowSameSite: csrfSettings.allowSameSite,
           headerName: csrfSettings.headerName,
           fieldName: csrfSettings.fieldName,
           maxAgeSeconds: manager.expiry.idleTimeoutSeconds,
