@@ -11,6 +11,7 @@ import {
   type GuardSession,
   requestInput,
 } from './index.ts';
+import { decideImmediately } from './internal.ts';
 import { patternMatchesSlow } from './matcher.ts';
 import { type ParsedPattern, parsePattern } from './rules.ts';
 
@@ -50,12 +51,12 @@ function hostileGetter(): never {
   return value as never;
 }
 
-/** Decides synchronously (fails the test if the guard returned a promise). */
+/** Decides synchronously (fails the test if the guard's immediate entry returned a promise). */
 function decideSync<S extends object, C>(
   guard: ReturnType<typeof createGuard<S, C>>,
   input: DecideInput<S, C>,
 ): GuardDecision<S, C> {
-  const decision = guard.decide(input);
+  const decision = decideImmediately(guard, input);
   expect(decision).not.toBeInstanceOf(Promise);
   return decision as GuardDecision<S, C>;
 }
@@ -89,7 +90,7 @@ describe('createGuard: configuration errors', () => {
     expectConfigError(
       () => createGuard({ rules: [{ pattern: '/a' }] } as never),
       'requires nothing',
-      'allow: () => true',
+      'authenticated: true',
     );
     expectConfigError(() => createGuard({ rules: [{ pattern: '/a', role: undefined }] } as never), 'requires nothing');
   });
@@ -528,14 +529,18 @@ describe('decide: requirements', () => {
     }
   });
 
-  it('supports async allow: a promise only when a hook returns one', async () => {
+  it('supports async allow: decide() always answers with a promise, the immediate entry only when a hook returns one', async () => {
     const guard = createGuard({
       rules: [
         { pattern: '/sync', allow: () => true },
         { pattern: '/async/**', allow: async (session) => (session as { userId: string }).userId === 'u_admin' },
       ],
     });
-    expect(guard.decide({ session: user, path: '/sync' })).not.toBeInstanceOf(Promise);
+    const settled = guard.decide({ session: user, path: '/sync' });
+    expect(settled).toBeInstanceOf(Promise);
+    expect(await settled).toMatchObject({ action: 'allow', rule: { pattern: '/sync' } });
+    expect(decideImmediately(guard, { session: user, path: '/sync' })).not.toBeInstanceOf(Promise);
+    expect(decideImmediately(guard, { session: admin, path: '/async/x' })).toBeInstanceOf(Promise);
     const pending = guard.decide({ session: admin, path: '/async/x' });
     expect(pending).toBeInstanceOf(Promise);
     expect(await pending).toMatchObject({ action: 'allow', rule: { pattern: '/async/**' } });
@@ -1006,7 +1011,7 @@ describe('match and explain', () => {
   });
 
   it('explain says which rules matched, which exceptions were ignored, and how each check went', async () => {
-    expect(guard.explain({ session: null, path: '/about', method: 'POST' })).toMatchObject({
+    expect(await guard.explain({ session: null, path: '/about', method: 'POST' })).toMatchObject({
       kind: 'api',
       decision: { action: 'allow', rule: guard.rules[1] },
     });
@@ -1032,7 +1037,7 @@ describe('match and explain', () => {
       { rule: guard.rules[0], outcome: 'pass' },
       { rule: guard.rules[3], outcome: 'fail' },
     ]);
-    const bad = guard.explain({ session: null, path: '/a%00' });
+    const bad = await guard.explain({ session: null, path: '/a%00' });
     expect(bad).toMatchObject({
       decision: { status: 400 },
       sources: [{ source: 'path', normalized: { ok: false, reason: 'control-character' } }],
@@ -1093,7 +1098,7 @@ describe('types (compile-time)', () => {
     expect(options.rules).toHaveLength(4);
   });
 
-  it('types allow and access hooks with the session and context types', () => {
+  it('types allow and access hooks with the session and context types', async () => {
     interface MySession {
       userId: string;
       plan: 'free' | 'premium';
@@ -1102,7 +1107,11 @@ describe('types (compile-time)', () => {
       rules: [{ pattern: '/p', allow: (session, context) => session.plan === 'premium' && context.locale === 'en' }],
       access: { getRole: (session) => session.plan },
     });
-    const decision = guard.decide({ session: { userId: 'u', plan: 'premium' }, path: '/p', context: { locale: 'en' } });
+    const decision = await guard.decide({
+      session: { userId: 'u', plan: 'premium' },
+      path: '/p',
+      context: { locale: 'en' },
+    });
     expect(decision).toMatchObject({ action: 'allow' });
     // @ts-expect-error the session type is enforced
     guard.decide({ session: { userId: 'u', plan: 'gold' }, path: '/p' });
