@@ -639,6 +639,98 @@ describe('decide: requirements', () => {
   });
 });
 
+describe('decide: authenticated: true', () => {
+  const rules: GuardRule[] = [
+    { pattern: '/**', authenticated: true },
+    { pattern: '/admin/**', role: 'admin' },
+    { pattern: '/login', public: true },
+  ];
+  const guard = createGuard({ rules });
+
+  it('requires a signed-in session and nothing more', () => {
+    expect(decideSync(guard, { session: null, path: '/account' })).toMatchObject({
+      action: 'redirect',
+      location: '/login?returnTo=%2Faccount',
+      rule: { pattern: '/**', authenticated: true },
+    });
+    expect(decideSync(guard, { session: { userId: '' }, path: '/account' }).action).toBe('redirect');
+    expect(decideSync(guard, { session: { userId: 'u' }, path: '/account' })).toEqual({
+      action: 'allow',
+      rule: { pattern: '/**', authenticated: true },
+    });
+  });
+
+  it('combines with the other requirements like any requirement: every matching rule must pass, in rule order', () => {
+    expect(decideSync(guard, { session: { userId: 'u', role: 'user' }, path: '/admin/x' })).toMatchObject({
+      action: 'deny',
+      status: 403,
+      rule: { pattern: '/admin/**' },
+    });
+    expect(decideSync(guard, { session: { userId: 'u', role: 'admin' }, path: '/admin/x' })).toEqual({
+      action: 'allow',
+      rule: { pattern: '/**', authenticated: true },
+    });
+    const both = createGuard({ rules: [{ pattern: '/x', authenticated: true, role: 'admin' }] });
+    expect(decideSync(both, { session: { userId: 'u' }, path: '/x' }).action).toBe('deny');
+    expect(decideSync(both, { session: { userId: 'u', role: 'admin' }, path: '/x' }).action).toBe('allow');
+    expect(decideSync(both, { session: null, path: '/x' }).action).toBe('redirect');
+  });
+
+  it('is lifted by a narrower public exception, and access.check still replaces the checks', () => {
+    expect(decideSync(guard, { session: null, path: '/login' })).toEqual({
+      action: 'allow',
+      rule: { pattern: '/login', public: true },
+    });
+    const check = vi.fn(() => false);
+    const checked = createGuard({ access: { check }, rules: [{ pattern: '/x', authenticated: true }] });
+    expect(decideSync(checked, { session: { userId: 'u' }, path: '/x' }).action).toBe('deny');
+    expect(check).toHaveBeenCalledWith(checked.rules[0], { userId: 'u' }, undefined);
+  });
+
+  it('is plain data: it survives the JSON that carries astro.config options', () => {
+    const copied = createGuard({ rules: JSON.parse(JSON.stringify(rules)) as GuardRule[] });
+    expect(copied.rules).toEqual(guard.rules);
+    expect(decideSync(copied, { session: null, path: '/account' }).action).toBe('redirect');
+  });
+
+  it('must be exactly true, is spelled right, and has no place on a public rule', () => {
+    for (const value of [false, 'true', 1, null]) {
+      expectConfigError(
+        () => createGuard({ rules: [{ pattern: '/a', authenticated: value }] } as never),
+        'authenticated must be true when given',
+        'public: true',
+      );
+    }
+    expectConfigError(
+      () => createGuard({ rules: [{ pattern: '/a', authenticate: true }] } as never),
+      'rules[0]: unknown option "authenticate"',
+      'Did you mean "authenticated"?',
+    );
+    expectConfigError(
+      () => createGuard({ rules: [{ pattern: '/a', Authenticated: true }] } as never),
+      'unknown option "Authenticated"',
+      '"authenticated"',
+    );
+    expectConfigError(
+      () => createGuard({ rules: [{ pattern: '/a', public: true, authenticated: true }] } as never),
+      'a public rule cannot also have authenticated',
+    );
+  });
+
+  it('is typed as true only (compile-time)', () => {
+    const options: GuardOptions = {
+      rules: [
+        { pattern: '/a', authenticated: true },
+        // @ts-expect-error authenticated is `true` or absent
+        { pattern: '/b', authenticated: false },
+        // @ts-expect-error a public rule has no requirements
+        { pattern: '/c', public: true, authenticated: true },
+      ],
+    };
+    expect(options.rules).toHaveLength(3);
+  });
+});
+
 describe('decide: precedence', () => {
   const signedIn = () => true;
 
