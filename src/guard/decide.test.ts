@@ -834,7 +834,7 @@ describe('decide: precedence', () => {
   it('matches the table in docs/guard.md', () => {
     const guard = createGuard({
       rules: [
-        { pattern: '/**', allow: signedIn },
+        { pattern: '/**', authenticated: true },
         { pattern: '/admin/**', role: 'admin' },
         { pattern: '/docs/internal/**', role: 'staff' },
         { pattern: '/login', public: true },
