@@ -21,8 +21,16 @@ export const entries = {
   'compat/kit-session': 'src/compat/kit-session.ts',
 };
 
+/**
+ * Built but not in `package.json#exports` (so not importable as `sessionkit/...`): the guard's
+ * synchronous entry for framework pipelines, built so that bench/guard can time it from dist/.
+ */
+export const internalEntries = {
+  'internal/guard': 'src/guard/internal.ts',
+};
+
 export default defineConfig({
-  entry: entries,
+  entry: { ...entries, ...internalEntries },
   format: 'esm',
   platform: 'neutral',
   target: 'es2023',

@@ -8,7 +8,8 @@
  */
 import type { APIContext } from 'astro';
 import { mapMaybe } from '../core/maybe-promise.ts';
-import type { GuardDecision } from '../guard/decide.ts';
+import type { GuardDecision } from '../guard/index.ts';
+import { decideImmediately, requestKindOf } from '../guard/internal.ts';
 import type { AstroGuardContext } from './config.ts';
 import type { SessionkitRuntime } from './runtime.ts';
 
@@ -113,9 +114,9 @@ export function decideRequest(
   // characters), the raw one too: the stricter answer wins.
   const second = (first: Decision): Decision | Promise<Decision> => {
     if (first.action !== 'allow' || rawPath === context.url.pathname) return record(first);
-    return mapMaybe(runtime.guard.decide(input(rawPath)), record);
+    return mapMaybe(decideImmediately(runtime.guard, input(rawPath)), record);
   };
-  return mapMaybe(runtime.guard.decide(input(context.url.pathname)), second);
+  return mapMaybe(decideImmediately(runtime.guard, input(context.url.pathname)), second);
 }
 
 /** True when the request's path or route is covered by a protecting rule (for the outage answer). */
@@ -126,15 +127,26 @@ export function guardedRoutes(runtime: SessionkitRuntime, context: APIContext): 
   return !byPath.ok || byPath.required.length > 0 || (byRoute.ok && byRoute.required.length > 0);
 }
 
+/** The request facts the guard's classifier reads. */
+function requestFacts(context: APIContext) {
+  const request = context.request;
+  return {
+    path: context.url.pathname,
+    method: request.method,
+    accept: request.headers.get('accept'),
+    contentType: request.headers.get('content-type'),
+  };
+}
+
 /** True when the request is an API request (JSON answers), classified exactly as the guard does. */
 export function wantsJson(runtime: SessionkitRuntime, context: APIContext): boolean {
-  const request = context.request;
-  return (
-    runtime.guard.classify({
-      path: context.url.pathname,
-      method: request.method,
-      accept: request.headers.get('accept'),
-      contentType: request.headers.get('content-type'),
-    }) === 'api'
-  );
+  return runtime.guard.classify(requestFacts(context)) === 'api';
+}
+
+/**
+ * True when a CSRF refusal should be JSON: by the same classifier, anything but a page visit or a
+ * browser form submission (which get an HTML page).
+ */
+export function csrfWantsJson(runtime: SessionkitRuntime, context: APIContext): boolean {
+  return requestKindOf(runtime.guard, requestFacts(context)) === 'api';
 }

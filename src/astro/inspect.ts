@@ -6,7 +6,7 @@
  * @module
  */
 import type { Session } from '../core/session.ts';
-import type { GuardExplanation } from '../guard/decide.ts';
+import type { GuardExplanation } from '../guard/index.ts';
 import type { AstroGuardContext } from './config.ts';
 
 /** The dev-only endpoint the toolbar app calls. */

@@ -14,13 +14,20 @@ import type { LoadResult, SessionManager } from '../core/manager.ts';
 import { type MaybePromise, mapMaybe } from '../core/maybe-promise.ts';
 import { markSessionCommitted, type Session, type SessionData, sessionChangesOf } from '../core/session.ts';
 import { type CsrfProtection, isSafeMethod } from '../csrf/protection.ts';
-import type { GuardDecision } from '../guard/decide.ts';
+import type { GuardDecision } from '../guard/index.ts';
 import { safeRedirect, withReturnTo } from '../guard/redirect.ts';
 import type { RequestSessionState } from '../server/context.ts';
 import type { AstroGuardContext } from './config.ts';
-import { decideRequest, guardedRoutes, type RequestGuardInfo, requestGuardInfo, wantsJson } from './guarding.ts';
+import {
+  csrfWantsJson,
+  decideRequest,
+  guardedRoutes,
+  type RequestGuardInfo,
+  requestGuardInfo,
+  wantsJson,
+} from './guarding.ts';
 import { inspectPath, inspectSession, summarizeExplanation } from './inspect.ts';
-import { acceptsHtml, csrfRejection, denialResponse, editHeaders, unavailableResponse } from './responses.ts';
+import { csrfRejection, denialResponse, editHeaders, unavailableResponse } from './responses.ts';
 import { getRuntime, type SessionkitRuntime } from './runtime.ts';
 
 const bridgeKey = '__session__';
@@ -255,7 +262,7 @@ class RequestFlow {
       requireToken: runtime.bridge === undefined,
     });
     return verifying.then((verdict) =>
-      verdict.ok ? this.route() : csrfRejection(verdict, !acceptsHtml(context.request)),
+      verdict.ok ? this.route() : csrfRejection(verdict, csrfWantsJson(runtime, context)),
     );
   }
 

@@ -6,7 +6,7 @@
  */
 import type { CsrfFailure } from '../csrf/protection.ts';
 import { csrfFailureResponse } from '../csrf/response.ts';
-import type { GuardDecision } from '../guard/decide.ts';
+import type { GuardDecision } from '../guard/index.ts';
 
 const noStore = 'no-store';
 
@@ -48,11 +48,6 @@ export function denialResponse(
 
 function jsonResponse(status: number, body: unknown): Response {
   return json(status, body, status === 401 ? { 'www-authenticate': 'Session' } : {});
-}
-
-/** True when the client asked for HTML explicitly (browsers navigating or submitting forms do). */
-export function acceptsHtml(request: Request): boolean {
-  return /text\/html/i.test(request.headers.get('accept') ?? '');
 }
 
 /** The answer to a failed CSRF check: JSON for API clients, a page for browsers submitting forms. */

@@ -23,7 +23,7 @@ import { assertOptionsObject } from '../core/options.ts';
 import type { SecretInput } from '../core/secrets.ts';
 import type { SessionData } from '../core/session.ts';
 import { type CsrfProtection, createCsrfProtection } from '../csrf/protection.ts';
-import { createGuard, type Guard, type GuardDecision } from '../guard/decide.ts';
+import { createGuard, type Guard, type GuardDecision } from '../guard/index.ts';
 import type { AccessHooks } from '../guard/rules.ts';
 import { type ContextStore, getContextStore, setContextStore } from '../server/context.ts';
 import type { AstroGuardContext, SessionkitOptions, SessionkitRuntimeConfig } from './config.ts';
