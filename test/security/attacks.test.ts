@@ -695,6 +695,58 @@ describe.each(modes)('%s mode', (mode) => {
           { type: 'session.rejected', reason: 'expired', sessionId: second },
         ]);
       });
+
+    if (mode === 'cookie')
+      it('a cookie sealed with a date in the future is refused beyond the 60 s clock-skew allowance', async () => {
+        const client = new Client(app());
+        const data = { userId: 'u_alice', role: 'user' };
+        const mark = app().mark();
+        // Sealed with the real key and dated a year ahead: its own expiry is a year and a week away.
+        const aYearAhead = await sealCookie({ data, createdSecondsAgo: -365 * 86400 });
+        expect(await client.whoami(`${cookieName}=${aYearAhead}`)).toEqual({ signedIn: false, userId: null });
+        // A server whose clock runs 2 minutes fast: outside the allowance.
+        const twoMinutes = await sealCookie({ data, createdSecondsAgo: -120 });
+        expect(await client.whoami(`${cookieName}=${twoMinutes}`)).toEqual({ signedIn: false, userId: null });
+        expect(logged(app(), mark, 'session.rejected').map((event) => event.reason)).toEqual([
+          'future_dated',
+          'future_dated',
+        ]);
+        // 30 s fast: inside the allowance (control).
+        const skewed = await sealCookie({ data, createdSecondsAgo: -30 });
+        expect(await client.whoami(`${cookieName}=${skewed}`)).toEqual({ signedIn: true, userId: 'u_alice' });
+      });
+
+    if (mode === 'store')
+      it('a stored session dated in the future is refused beyond the 60 s clock-skew allowance', async () => {
+        const client = new Client(app());
+        const now = Math.floor(Date.now() / 1000);
+        const database = openDatabase(app());
+        const dateRow = (token: string, createdAt: number, renewedAt: number): void => {
+          database
+            .prepare('UPDATE sessionkit_sessions SET created_at = ?, renewed_at = ?, expires_at = ? WHERE id = ?')
+            .run(createdAt, renewedAt, renewedAt + 86400, storeIdOf(token));
+        };
+        // 30 s ahead (a server clock slightly fast): inside the allowance (control).
+        await client.signIn('alice');
+        dateRow(client.session!, now + 30, now + 30);
+        expect(await client.whoami()).toEqual({ signedIn: true, userId: 'u_alice' });
+        const mark = app().mark();
+        // Renewed a year ahead: would outlive the idle and absolute timeouts by a year.
+        await client.signIn('alice');
+        const renewedAhead = storeIdOf(client.session!);
+        dateRow(client.session!, now - 60, now + 365 * 86400);
+        expect(await client.whoami()).toEqual({ signedIn: false, userId: null });
+        // Issued 2 minutes ahead: just outside the allowance.
+        await client.signIn('alice');
+        const createdAhead = storeIdOf(client.session!);
+        dateRow(client.session!, now + 120, now);
+        expect(await client.whoami()).toEqual({ signedIn: false, userId: null });
+        database.close();
+        expect(logged(app(), mark, 'session.rejected')).toEqual([
+          { type: 'session.rejected', reason: 'future_dated', sessionId: renewedAhead },
+          { type: 'session.rejected', reason: 'future_dated', sessionId: createdAhead },
+        ]);
+      });
   });
 });
 
