@@ -21,8 +21,11 @@ export const entries = {
   'compat/kit-session': 'src/compat/kit-session.ts',
 };
 
+/** The `sessionkit` command (`package.json#bin`), built beside the entries; none of them imports it. */
+export const binaries = { cli: 'src/cli/index.ts' };
+
 export default defineConfig({
-  entry: entries,
+  entry: { ...entries, ...binaries },
   format: 'esm',
   platform: 'neutral',
   target: 'es2023',

@@ -851,21 +851,32 @@ describe('cookie mode: secrets and key rotation', () => {
     }
   });
 
-  it('a weak, placeholder or missing secret fails every request closed (500), never a weak session', async () => {
-    for (const secret of ['changeme', 'short-secret', '']) {
+  it('a weak, placeholder, predictable or missing secret fails every request closed (500), never a weak session', async () => {
+    const predictable = [
+      'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
+      '0123456789abcdef'.repeat(4),
+      'correct horse battery staple is my favourite secret ever',
+      'f47ac10b-58cc-4372-a567-0e02b2c3d479'.repeat(2),
+    ];
+    for (const secret of ['changeme', 'short-secret', '', ...predictable]) {
       const weak = await serve('cookie', { SESSIONKIT_SECRET: secret });
       try {
         const response = await fetch(`${weak.url}/login`, { redirect: 'manual' });
         expect(response.status, JSON.stringify(secret)).toBe(500);
         expect(response.headers.getSetCookie()).toEqual([]);
         expect(weak.server.output()).toMatch(
-          secret === '' ? /SESSIONKIT_SECRET environment variable is not set/ : /ERR_SECRET_WEAK|SessionKitError/,
+          secret === ''
+            ? /SESSIONKIT_SECRET environment variable is not set/
+            : predictable.includes(secret)
+              ? /is predictable: made largely of .*, it carries about \d+ bits of entropy, 192 required/
+              : /ERR_SECRET_WEAK|SessionKitError/,
         );
+        expect(weak.server.output()).not.toContain(secret || 'never');
       } finally {
         await weak.stop();
       }
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('audit events', () => {
