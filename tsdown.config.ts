@@ -29,8 +29,11 @@ export const internalEntries = {
   'internal/guard': 'src/guard/internal.ts',
 };
 
+/** The `sessionkit` command (`package.json#bin`), built beside the entries; none of them imports it. */
+export const binaries = { cli: 'src/cli/index.ts' };
+
 export default defineConfig({
-  entry: { ...entries, ...internalEntries },
+  entry: { ...entries, ...internalEntries, ...binaries },
   format: 'esm',
   platform: 'neutral',
   target: 'es2023',
