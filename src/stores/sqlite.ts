@@ -10,7 +10,8 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { configError } from '../core/errors.ts';
 import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
-import { parseJsonObject, type SessionPatch, type SessionStore, sqlRowInfo, sqlRowValues } from '../core/store.ts';
+import { parseJsonObject, type SessionPatch, type SessionStore } from '../core/store.ts';
+import { sqlRowInfo, sqlRowValues } from './sql/rows.ts';
 
 /** Options of {@link sqliteStore}. */
 export interface SqliteStoreOptions {
