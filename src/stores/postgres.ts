@@ -126,8 +126,6 @@ interface Statement {
 const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** The SQLSTATE the COMMIT check raises (class SK: not a PostgreSQL code). */
 const commitRefusedCode = 'SK001';
-/** Background deletions kept at once; beyond it a row is left to expire and be swept. */
-const maxPendingDeletions = 10_000;
 
 function quoteTable(table: string): { sql: string; base: string } {
   const parts = table.split('.');
@@ -325,40 +323,14 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     }
   };
 
-  const pendingDeletions = new Set<string>();
   /** Deletes a row in the background, retrying until it is done (or the store is disposed). */
-  const deleteLater = (id: string, what: string): void => {
-    if (pendingDeletions.has(id) || background.stopped) return;
-    if (pendingDeletions.size >= maxPendingDeletions) {
-      reporter.log('warn', `postgres store: too many background deletions; ${what} is left to expire`, {
-        store: 'postgres',
-      });
-      return;
-    }
-    pendingDeletions.add(id);
-    background.start(`deleting ${what}`, async () => {
-      try {
-        for (let attempt = 0; !background.stopped; attempt++) {
-          try {
-            const steps = [
-              { text: statements.lockId, values: [id] },
-              { text: statements.remove, values: [id] },
-            ];
-            await transact('delete', deadlineAfter(timeoutMs), steps);
-            return;
-          } catch (error) {
-            if (attempt === 0) {
-              reporter.log('warn', `postgres store: deleting ${what} failed; retrying in the background`, {
-                store: 'postgres',
-                error: error instanceof Error ? error.message : String(error),
-              });
-            }
-            await background.pause(Math.min(30_000, 250 * 2 ** attempt));
-          }
-        }
-      } finally {
-        pendingDeletions.delete(id);
-      }
+  const deleteLater = (id: string, what: string, failure: unknown): void => {
+    const steps = [
+      { text: statements.lockId, values: [id] },
+      { text: statements.remove, values: [id] },
+    ];
+    background.retry(id, `deleting ${what}`, failure, async () => {
+      await transact('delete', deadlineAfter(timeoutMs), steps);
     });
   };
 
@@ -389,15 +361,16 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
         );
         if (created.rowCount === 0) return false; // the session it replaces is gone: revoked meanwhile
       } catch (error) {
-        if (error instanceof StoreWriteError && error.outcome === 'unknown')
-          deleteLater(session.id, 'an unconfirmed new session');
+        if (error instanceof StoreWriteError && error.outcome === 'unknown') {
+          deleteLater(session.id, 'a new session whose creation is unconfirmed', error);
+        }
         throw error;
       }
       if (replacing !== undefined) {
         try {
           await transact('delete', deadline, [{ text: statements.remove, values: [replacing] }]);
-        } catch {
-          deleteLater(replacing, 'the session regenerate() replaced');
+        } catch (error) {
+          deleteLater(replacing, 'the session regenerate() replaced', error);
         }
       }
       if (++createsSinceSweep >= sweepEveryWrites) {

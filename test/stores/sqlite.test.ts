@@ -24,6 +24,10 @@ describeStoreConformance('sqlite (file, two connections)', async () => {
     async close() {
       await Promise.all([store.dispose(), second.dispose()]);
     },
+    async afterDispose() {
+      expect(store.database.isOpen).toBe(false); // the store opened it from a path: it closed it
+      expect(second.database.isOpen).toBe(true);
+    },
   };
 });
 
