@@ -13,8 +13,6 @@
 //    store's transaction (BEGIN with server-side timeouts, UPDATE, COMMIT checked by the server).
 //
 // Interleaved rounds (BENCH_ROUNDS, default 5), medians, and the ratio within each round.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +22,7 @@ import { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { postgresStore } from '../../dist/stores/postgres.js';
 import { sqliteStore } from '../../dist/stores/sqlite.js';
+import { holdWriteLock } from '../../test/support/sqlite-lock.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const inFlight = 64;
@@ -143,24 +142,6 @@ async function sqliteCost() {
   }));
 }
 
-/** Another process holding the write lock of `file` for `holdMs`; `released` resolves when it let go. */
-async function holdLock(file, holdMs) {
-  const child = spawn(
-    process.execPath,
-    [
-      '-e',
-      `const { DatabaseSync } = require('node:sqlite');
-       const db = new DatabaseSync(${JSON.stringify(file)});
-       db.exec("BEGIN IMMEDIATE; UPDATE sessionkit_sessions SET renewed_at = 3 WHERE id = 's0'");
-       process.stdout.write('locked\\n');
-       setTimeout(() => { db.exec('COMMIT'); process.exit(0); }, ${holdMs});`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await once(child.stdout, 'data');
-  return { released: once(child, 'exit') };
-}
-
 // The longest single SQLite call on the main thread: what the store itself blocks the event loop for.
 let longestCallMs = 0;
 for (const method of ['get', 'run', 'all']) {
@@ -188,7 +169,7 @@ async function sqliteStall(kind) {
     const database = new DatabaseSync(file, { timeout: 5000 });
     store = sqliteStore({ database, timeoutMs: 600 });
   }
-  const { released } = await holdLock(file, 1000);
+  const lock = await holdWriteLock(file, 1000);
   const stalls = monitorEventLoopDelay({ resolution: 1 });
   stalls.enable();
   longestCallMs = 0;
@@ -206,7 +187,7 @@ async function sqliteStall(kind) {
   }
   await writer;
   stalls.disable();
-  await released;
+  await lock.release();
   await store.dispose();
   return { longestMs: stalls.max / 1e6, p99Ms: stalls.percentile(99) / 1e6, longestCallMs, reads, writeFailures };
 }

@@ -73,20 +73,27 @@ function interceptedPool(
   },
 ): PgPoolLike {
   return {
-    async connect() {
-      const client = await pool.connect();
-      const wrapped: PgPoolClient = {
-        async query(text, values) {
-          await hooks.before?.(text);
-          const result = await client.query(text, values);
-          await hooks.after?.(text);
-          return result;
-        },
-        release: (error) => client.release(error),
-        on: (event, listener) => client.on(event, listener),
-        removeListener: (event, listener) => client.removeListener(event, listener),
-      };
-      return wrapped;
+    connect(callback) {
+      pool.connect((error, client) => {
+        if (client === undefined) return callback(error ?? new Error('no client'), undefined);
+        const wrapped: PgPoolClient = {
+          query(text, values, answer) {
+            Promise.resolve(hooks.before?.(text))
+              .then(() => client.query(text, values))
+              .then(
+                async (result) => {
+                  await hooks.after?.(text);
+                  answer(null, result);
+                },
+                (failure: Error) => answer(failure, { rows: [], rowCount: null }),
+              );
+          },
+          release: (failure) => client.release(failure),
+          on: (event, listener) => client.on(event, listener),
+          removeListener: (event, listener) => client.removeListener(event, listener),
+        };
+        callback(undefined, wrapped);
+      });
     },
     on: (event, listener) => pool.on(event, listener),
     removeListener: (event, listener) => pool.removeListener(event, listener),
@@ -159,29 +166,25 @@ describe('postgres store: one write, frozen between its steps', () => {
     return { error, waitedMs };
   }
 
-  it('a write sent to a frozen server before its COMMIT: 503 within the bound, "unchanged", and the server rolls it back on resuming', async () => {
-    await direct.create(row('s1', { v: 'before' }), { deadline: 4e9 });
-    const { error, waitedMs } = await frozenAt(
-      (text) => text.startsWith('UPDATE'),
-      (store) => store.patch('s1', patchOf({ v: 'after' })),
-    );
-    expect(error).toBeInstanceOf(StoreWriteError);
-    expect((error as StoreWriteError).outcome).toBe('unchanged');
-    expect(waitedMs).toBeLessThan(timeoutMs + slackMs);
-    await sleep(100);
-    expect((await direct.get('s1'))?.data).toEqual({ v: 'before' });
-  });
-
-  it('a COMMIT that reaches the server only after the app gave up is refused by the server: the change is not applied', async () => {
-    await direct.create(row('s2', { v: 'before' }), { deadline: 4e9 });
-    const { error, waitedMs } = await frozenAt(isCommit, (store) => store.patch('s2', patchOf({ v: 'after' })));
-    expect(error).toBeInstanceOf(StoreWriteError);
-    // The app cannot know whether the server took its COMMIT before freezing: it says so.
-    expect((error as StoreWriteError).outcome).toBe('unknown');
-    expect(waitedMs).toBeLessThan(timeoutMs + slackMs);
-    await sleep(100);
-    expect((await direct.get('s2'))?.data).toEqual({ v: 'before' });
-  });
+  it.each([
+    // Sent after BEGIN was answered: without a COMMIT, the server rolls it back on resuming.
+    { step: 'statement', at: (text: string) => text.startsWith('UPDATE'), told: 'unchanged' },
+    // The app cannot know whether the server took its COMMIT before freezing, and says so; the
+    // server refuses it on resuming (too late).
+    { step: 'COMMIT', at: isCommit, told: 'unknown' },
+  ])(
+    'a write whose $step reaches a frozen server: 503 within the bound, told "$told", nothing applied on resuming',
+    async ({ step, at, told }) => {
+      const id = `frozen-${step}`;
+      await direct.create(row(id, { v: 'before' }), { deadline: 4e9 });
+      const { error, waitedMs } = await frozenAt(at, (store) => store.patch(id, patchOf({ v: 'after' })));
+      expect(error).toBeInstanceOf(StoreWriteError);
+      expect((error as StoreWriteError).outcome).toBe(told);
+      expect(waitedMs).toBeLessThan(timeoutMs + slackMs);
+      await sleep(100);
+      expect((await direct.get(id))?.data).toEqual({ v: 'before' });
+    },
+  );
 
   it('the server itself refuses a COMMIT it reads after 3/4 of the bound, and the app is told "unchanged"', async () => {
     // A longer bound here, so the resume lands well inside the last quarter: after the commit

@@ -6,8 +6,7 @@
  * nothing; the cookie a 503 leaves in place keeps working; a failing sweep never turns a
  * committed sign-in into a 503.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import type { LogFields } from '../../src/core/events.ts';
 import { createSessionManager } from '../../src/core/manager.ts';
 import { sqliteStore } from '../../src/stores/sqlite.ts';
 import { CookieJar, testSecrets } from '../support/fixtures.ts';
+import { holdWriteLock } from '../support/sqlite-lock.ts';
 
 /** The store's bound in these tests (the default is 2000 ms). */
 const timeoutMs = 600;
@@ -39,31 +39,6 @@ function captureLog() {
   const lines: string[] = [];
   const write = (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
   return { lines, logger: { warn: write, error: write } };
-}
-
-/** Another process holding the write lock of `file` (BEGIN IMMEDIATE) until `release()`. */
-async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-e',
-      `const { DatabaseSync } = require('node:sqlite');
-       const db = new DatabaseSync(${JSON.stringify(file)});
-       db.exec("BEGIN IMMEDIATE; INSERT INTO sessionkit_sessions VALUES ('lock', 'h', NULL, 1, 1, 1, '{}', '{}', NULL, NULL)");
-       process.stdout.write('locked\\n');
-       process.stdin.once('data', () => { db.exec('ROLLBACK'); db.close(); process.exit(0); });`,
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const [chunk] = await once(child.stdout, 'data');
-  expect(String(chunk)).toBe('locked\n');
-  const exited = once(child, 'exit');
-  return {
-    async release() {
-      if (child.exitCode === null) child.stdin.write('go\n');
-      await exited;
-    },
-  };
 }
 
 /** Signs in a user on a fresh session; returns the cookie jar. */
