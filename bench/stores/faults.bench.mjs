@@ -142,16 +142,25 @@ async function sqliteCost() {
   }));
 }
 
-// The longest single SQLite call on the main thread: what the store itself blocks the event loop for.
+// The longest single SQLite call on the main thread: what the store itself blocks the event loop
+// for. Wall time, and the thread's CPU time (which excludes time the OS ran something else: on a
+// shared machine, a long wall time with little CPU is the scheduler, not SQLite).
 let longestCallMs = 0;
+let longestCallCpuMs = 0;
+const cpuMs = () => {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
+};
 for (const method of ['get', 'run', 'all']) {
   const original = StatementSync.prototype[method];
   StatementSync.prototype[method] = function timed(...args) {
     const started = performance.now();
+    const startedCpu = cpuMs();
     try {
       return original.apply(this, args);
     } finally {
       longestCallMs = Math.max(longestCallMs, performance.now() - started);
+      longestCallCpuMs = Math.max(longestCallCpuMs, cpuMs() - startedCpu);
     }
   };
 }
@@ -173,6 +182,7 @@ async function sqliteStall(kind) {
   const stalls = monitorEventLoopDelay({ resolution: 1 });
   stalls.enable();
   longestCallMs = 0;
+  longestCallCpuMs = 0;
   let reads = 0;
   let writeFailures = 0;
   const until = performance.now() + 1200;
@@ -189,7 +199,14 @@ async function sqliteStall(kind) {
   stalls.disable();
   await lock.release();
   await store.dispose();
-  return { longestMs: stalls.max / 1e6, p99Ms: stalls.percentile(99) / 1e6, longestCallMs, reads, writeFailures };
+  return {
+    longestMs: stalls.max / 1e6,
+    p99Ms: stalls.percentile(99) / 1e6,
+    longestCallMs,
+    longestCallCpuMs,
+    reads,
+    writeFailures,
+  };
 }
 
 /** {@link sqliteStall} in interleaved rounds; medians. */
@@ -202,6 +219,7 @@ async function sqliteStalls() {
     'longest stall ms (median; max)': `${median(seen[kind].map((r) => r.longestMs)).toFixed(1)}; ${Math.max(...seen[kind].map((r) => r.longestMs)).toFixed(1)}`,
     'p99 stall ms': median(seen[kind].map((r) => r.p99Ms)).toFixed(1),
     'longest SQLite call ms (median; max)': `${median(seen[kind].map((r) => r.longestCallMs)).toFixed(2)}; ${Math.max(...seen[kind].map((r) => r.longestCallMs)).toFixed(2)}`,
+    'most CPU in one SQLite call ms (median; max)': `${median(seen[kind].map((r) => r.longestCallCpuMs)).toFixed(2)}; ${Math.max(...seen[kind].map((r) => r.longestCallCpuMs)).toFixed(2)}`,
     'reads served in 1.2 s': median(seen[kind].map((r) => r.reads)),
     'writes failed (503)': median(seen[kind].map((r) => r.writeFailures)),
   }));
@@ -226,6 +244,7 @@ async function postgresCost() {
   };
   const results = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
   const ratios = [];
+  const readRatios = [];
   for (const run of Object.values(cases)) await perCall(500, run);
   for (let round = 0; round < rounds; round++) {
     const measured = {};
@@ -234,6 +253,7 @@ async function postgresCost() {
       results[name].push(measured[name]);
     }
     ratios.push(measured['patch, store (bounded transaction)'] / measured['patch, old (one autocommit UPDATE)']);
+    readRatios.push(measured['get, store'] / measured['get, old (pool.query)']);
   }
   await store.dispose();
   await pool.query(`DROP TABLE "${table}"`);
@@ -243,7 +263,10 @@ async function postgresCost() {
       case: name,
       'µs per call (8 connections, 64 in flight)': median(results[name]).toFixed(1),
     })),
-    ratio: `bounded write / old write: median ${median(ratios).toFixed(2)}x (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+    ratio: [
+      `bounded write / old write: median ${median(ratios).toFixed(2)}x (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+      `store get / pool.query: median ${median(readRatios).toFixed(2)}x (rounds ${readRatios.map((r) => r.toFixed(2)).join(', ')})`,
+    ].join('\n'),
   };
 }
 
