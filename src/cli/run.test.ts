@@ -37,8 +37,9 @@ describe('sessionkit secret', () => {
     expect(freshSecret()).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  it('runs as a command: `node src/cli/index.ts secret` prints one line and exits 0', () => {
-    const result = spawnSync(process.execPath, [join(srcRoot, 'cli/index.ts'), 'secret'], { encoding: 'utf8' });
+  it('runs as the built command (`package.json#bin`): `sessionkit secret` prints one line and exits 0', () => {
+    const bin = join(srcRoot, '..', 'dist', 'cli.js');
+    const result = spawnSync(process.execPath, [bin, 'secret'], { encoding: 'utf8' });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
   });

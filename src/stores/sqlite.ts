@@ -338,7 +338,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     dispose() {
       disposing ??= background.stop().then(() => {
         disposed = true;
-        if (ownsDatabase && database.isOpen) database.close();
+        if (ownsDatabase) database.close(); // once: `disposing` runs this at most one time
       });
       return disposing;
     },

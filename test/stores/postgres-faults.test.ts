@@ -279,12 +279,13 @@ describe('postgres store: one write, frozen between its steps', () => {
 
 describe('postgres store: the pool of docs/stores.md through a stop, a kill -9 and a restart', () => {
   it('an app process with that pool stays up, answers 503 while the server is down, and recovers by itself', async () => {
-    const source = fileURLToPath(new URL('../../src/', import.meta.url));
-    // The app: the pool options and store of docs/stores.md, then a request every 20 ms.
+    const built = fileURLToPath(new URL('../../dist/', import.meta.url));
+    // The app: the pool options and store of docs/stores.md, then a request every 20 ms, on the
+    // built package as an app imports it.
     const app = `
       import pg from 'pg';
-      const { createSessionManager } = await import(${JSON.stringify(`${source}core/manager.ts`)});
-      const { postgresStore } = await import(${JSON.stringify(`${source}stores/postgres.ts`)});
+      const { createSessionManager } = await import(${JSON.stringify(`${built}index.js`)});
+      const { postgresStore } = await import(${JSON.stringify(`${built}stores/postgres.js`)});
       const pool = new pg.Pool({
         connectionString: process.env.DATABASE_URL,
         connectionTimeoutMillis: 2000,
