@@ -1,6 +1,11 @@
 import { defineConfig } from 'tsdown';
 
-/** Public entry points: `package.json#exports` maps `sessionkit/<key>` to `dist/<key>.js`. */
+/**
+ * Entry points. `package.json#exports` maps `sessionkit/<key>` to `dist/<key>.js` for the public
+ * ones; the files the Astro integration hands to Astro by URL (`astro/middleware`,
+ * `astro/middleware-post`, `astro/toolbar`, `astro/inspect`) are built next to `dist/astro/index.js`
+ * and are not exported.
+ */
 export const entries = {
   index: 'src/index.ts',
   server: 'src/server/index.ts',
@@ -12,6 +17,7 @@ export const entries = {
   'astro/middleware': 'src/astro/middleware.ts',
   'astro/middleware-post': 'src/astro/middleware-post.ts',
   'astro/toolbar': 'src/astro/toolbar.ts',
+  'astro/inspect': 'src/astro/inspect.ts',
   'stores/memory': 'src/stores/memory.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
   'stores/redis': 'src/stores/redis.ts',

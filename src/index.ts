@@ -1,6 +1,8 @@
 /**
  * sessionkit: secure sessions for any Web `Request`/`Response` server.
  *
+ * - {@link createSessionkit}: the request pipeline (sessions, route rules, CSRF) for any Web
+ *   `Request`/`Response` server; `sessionkit/hono` and `sessionkit/fetch` wrap it.
  * - {@link createCookieSessionStorage}: astro-session / Remix call shapes over sealed cookies.
  * - {@link createSessionManager}: the engine (cookie or store backend) the other layers use.
  * - Server-side stores live in subpaths: `sessionkit/stores/memory`, `/sqlite`, `/redis`,
@@ -68,3 +70,11 @@ export {
   type StoreBackend,
   type StoreBackendContext,
 } from './core/store-backend.ts';
+export type { SessionkitCsrfOptions, SessionkitOptions } from './pipeline/options.ts';
+export {
+  createSessionkit,
+  type HandleOptions,
+  type RequestContext,
+  type Sessionkit,
+} from './pipeline/sessionkit.ts';
+export type { RequestSessionState } from './pipeline/state.ts';

@@ -18,7 +18,7 @@ import type { StandardSchemaV1 } from '../core/schema.ts';
 import type { SecretInput } from '../core/secrets.ts';
 import type { SessionData } from '../core/session.ts';
 import type { AccessHooks, GuardRule } from '../guard/rules.ts';
-import type { GetContextStore, RunWithContext } from '../server/context.ts';
+import type { GetContextStore, RunWithContext } from '../pipeline/context-store.ts';
 
 /** The context passed to `allow` and `access.check` in Astro: the middleware's `APIContext`. */
 export type AstroGuardContext = {

@@ -1,8 +1,8 @@
 /**
  * The package root's default export, for `astro add sessionkit` (which writes
- * `import sessionkit from 'sessionkit'`). It forwards each hook to the real integration, loaded
- * on first use, so that importing the runtime-agnostic core from the root never loads the
- * config-time code (file system access, the JavaScript parser).
+ * `import sessionkit from 'sessionkit'`). It forwards each hook to the real integration, which
+ * it imports from `sessionkit/astro` on first use, by a specifier bundlers do not follow: so
+ * importing the runtime-agnostic core from the root never reaches config-time code.
  *
  * @module
  */
@@ -11,6 +11,10 @@ import type { SessionkitOptions } from './config.ts';
 
 type Hooks = AstroIntegration['hooks'];
 type HookName = 'astro:config:setup' | 'astro:config:done' | 'astro:routes:resolved';
+type IntegrationModule = typeof import('./index.ts');
+
+/** Held in a variable so that no bundler pulls the integration into a server bundle. */
+const integrationEntry = 'sessionkit/astro';
 
 /**
  * The sessionkit Astro integration (same as `sessionkit/astro`).
@@ -25,7 +29,9 @@ type HookName = 'astro:config:setup' | 'astro:config:done' | 'astro:routes:resol
 export default function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
   let loaded: Promise<Hooks> | undefined;
   const hooks = (): Promise<Hooks> => {
-    loaded ??= import('./integration.ts').then((module) => module.sessionkit(options).hooks);
+    loaded ??= (import(/* @vite-ignore */ integrationEntry) as Promise<IntegrationModule>).then(
+      (module) => module.sessionkit(options).hooks,
+    );
     return loaded;
   };
   const forward = <Name extends HookName>(name: Name): NonNullable<Hooks[Name]> => {

@@ -1,7 +1,8 @@
 /**
  * The `sessionkit()` Astro integration (config-time half). Validates the options, compiles the
  * guard once to fail fast on bad rules, writes the options into a virtual module for the server
- * bundle, declares the secret in `astro:env`, registers the middleware and types.
+ * bundle, declares the secret in `astro:env`, registers the middleware (by file URL: they are not
+ * package subpaths) and types.
  *
  * @module
  */
@@ -118,6 +119,21 @@ function findConfigFile(root: URL, configured: string | undefined): string | und
   return undefined;
 }
 
+/** The files the integration hands to Astro, next to the `sessionkit/astro` entry in `dist/astro/`. */
+export interface IntegrationEntrypoints {
+  /** The `pre` middleware (`middleware.ts`). */
+  readonly middleware: URL;
+  /** The `post` middleware (`middleware-post.ts`). */
+  readonly middlewarePost: URL;
+  /** The dev toolbar app (`toolbar.ts`). */
+  readonly toolbar: URL;
+  /** The dev toolbar's endpoint (`inspect.ts`). */
+  readonly inspect: URL;
+}
+
+/** The dev toolbar's endpoint. */
+const inspectPath = '/_sessionkit/inspect';
+
 const localsTypes = `declare namespace App {
   interface Locals {
     /** sessionkit's request state: the session handle, CSRF token and store status. */
@@ -127,24 +143,28 @@ const localsTypes = `declare namespace App {
 `;
 
 /**
- * The sessionkit Astro integration. Works with no options (sealed-cookie sessions, CSRF on,
- * no rules) and with astro-sessionkit's options.
+ * The sessionkit Astro integration, handing Astro the given files. Works with no options
+ * (sealed-cookie sessions, CSRF on, no rules) and with astro-sessionkit's options.
  *
  * @example
  * ```js
- * // astro.config.mjs
- * import sessionkit from 'sessionkit/astro';
- * export default defineConfig({
- *   output: 'server',
- *   integrations: [sessionkit({ loginPath: '/login', protect: [{ pattern: '/admin/**', role: 'admin' }] })],
- * });
+ * const integration = createIntegration({ loginPath: '/login' }, entrypoints);
  * ```
  */
-export function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
+export function createIntegration(options: SessionkitOptions, entrypoints: IntegrationEntrypoints): AstroIntegration {
   return {
     name: 'sessionkit',
     hooks: {
-      'astro:config:setup'({ config, command, updateConfig, addMiddleware, addDevToolbarApp, addWatchFile, logger }) {
+      'astro:config:setup'({
+        config,
+        command,
+        updateConfig,
+        addMiddleware,
+        addDevToolbarApp,
+        addWatchFile,
+        injectRoute,
+        logger,
+      }) {
         const resolved = resolveIntegrationOptions(options, config.base);
         const configFile = findConfigFile(config.root, options.configFile);
         if (configFile === undefined) {
@@ -178,15 +198,11 @@ export function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
             `${resolved.secretEnv} is not set: this dev server uses a random secret, so sessions end when it restarts.`,
           );
         }
-        addMiddleware({ order: 'pre', entrypoint: 'sessionkit/astro/middleware' });
-        addMiddleware({ order: 'post', entrypoint: 'sessionkit/astro/middleware-post' });
+        addMiddleware({ order: 'pre', entrypoint: entrypoints.middleware });
+        addMiddleware({ order: 'post', entrypoint: entrypoints.middlewarePost });
         if (command === 'dev' && options.devToolbar !== false) {
-          addDevToolbarApp({
-            id: 'sessionkit',
-            name: 'sessionkit',
-            icon: 'lock',
-            entrypoint: 'sessionkit/astro/toolbar',
-          });
+          addDevToolbarApp({ id: 'sessionkit', name: 'sessionkit', icon: 'lock', entrypoint: entrypoints.toolbar });
+          injectRoute({ pattern: inspectPath, entrypoint: entrypoints.inspect, prerender: false });
         }
       },
       'astro:config:done'({ injectTypes }) {

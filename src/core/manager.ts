@@ -159,28 +159,47 @@ export interface CommitOptions {
 }
 
 /**
- * @internal {@link SessionManager.load} and {@link SessionManager.commit} without the promise
- * when no I/O is needed (a remembered cookie, an unchanged session): sessionkit's middleware then
- * runs synchronously up to the page. They may throw instead of rejecting.
+ * @internal What the request pipeline needs of a manager beyond its public API: load and commit
+ * without a promise when no I/O is needed (a remembered cookie, an unchanged session), so the
+ * common request runs synchronously up to the page; and session handles made on the spot. The
+ * operations may throw instead of rejecting.
  */
-export interface ImmediateSessionOperations<Data extends SessionData, Flash extends SessionData> {
+export interface SessionOperations<Data extends SessionData, Flash extends SessionData> {
   load(input: SessionInput): MaybePromise<LoadResult<Data, Flash>>;
   commit(session: Session<Data, Flash>, options?: CommitOptions): MaybePromise<string[]>;
+  /** A new, empty session (nothing is read). */
+  fresh(): Session<Data, Flash>;
+  /**
+   * A new session that takes the place of `destroyed` (a sign-out followed by more work in the same
+   * request): committing it deletes the destroyed session's record and writes (or clears) the one
+   * session cookie, so a response never carries two `Set-Cookie` lines for one name.
+   */
+  successor(destroyed: Session<Data, Flash>): Session<Data, Flash>;
+  /** A session holding `data` that counts as already saved (for sessions kept elsewhere, such as Astro's). */
+  adopted(data: Record<string, unknown>): Session<Data, Flash>;
 }
 
-const immediateOperations = new WeakMap<object, unknown>();
+const sessionOperations = new WeakMap<object, unknown>();
 
 /**
- * @internal The immediate operations of a manager made by {@link createSessionManager}.
+ * @internal The operations of a manager made by {@link createSessionManager}.
  *
  * @throws `ERR_CONFIG_INVALID` for any other object
  */
-export function immediateOperationsOf<Data extends SessionData, Flash extends SessionData>(
+export function sessionOperationsOf<Data extends SessionData, Flash extends SessionData>(
   manager: SessionManager<Data, Flash>,
-): ImmediateSessionOperations<Data, Flash> {
-  const operations = immediateOperations.get(manager);
+): SessionOperations<Data, Flash> {
+  const operations = sessionOperations.get(manager);
   if (operations === undefined) throw configError('This session manager was not made by createSessionManager().');
-  return operations as ImmediateSessionOperations<Data, Flash>;
+  return operations as SessionOperations<Data, Flash>;
+}
+
+/** A destroyed session that a successor replaces: removed from the backend when the successor is committed. */
+interface Predecessor {
+  readonly record: SessionRecord<SessionData, SessionData>;
+  readonly state: unknown;
+  /** The id the backend knows it by (its id before any regeneration in this request). */
+  readonly sessionId: string;
 }
 
 /** The manager's bookkeeping for a handle it created, kept on the handle (`setManagerSlot`). */
@@ -195,6 +214,8 @@ interface LoadContext {
   state: unknown;
   /** What the session was loaded from: its `User-Agent` is recorded when a store session is written under a new id. */
   readonly input: SessionInput;
+  /** The destroyed session this one replaces, still to be removed from the backend. */
+  readonly predecessor?: Predecessor | undefined;
 }
 
 const managerOptionKeys = [
@@ -327,6 +348,7 @@ export function createSessionManager<
     presentNames: readonly string[],
     rejected: boolean,
     input: SessionInput,
+    predecessor?: Predecessor,
   ): Session<Data, Flash> => {
     const createdAt = nowSeconds();
     const record: SessionRecord<Data, Flash> = {
@@ -346,6 +368,7 @@ export function createSessionManager<
       reissue: false,
       state: undefined,
       input,
+      predecessor,
     });
     return session;
   };
@@ -504,12 +527,29 @@ export function createSessionManager<
     return setCookies;
   };
 
+  /** Removes the destroyed session a successor replaces, then commits the successor. */
+  const commitSuccessor = async (
+    session: Session<Data, Flash>,
+    context: LoadContext,
+    predecessor: Predecessor,
+    commitOptions: CommitOptions | undefined,
+  ): Promise<string[]> => {
+    await backend.remove(predecessor.record as SessionRecord<Data, Flash>, predecessor.state);
+    reporter.emit({ type: 'session.destroyed', sessionId: predecessor.sessionId });
+    setContext(session, { ...context, predecessor: undefined });
+    return commitNow(session, commitOptions);
+  };
+
   /** Commits a session; synchronous when nothing has to be written (the common read-only request). */
-  const commitNow = (session: Session<Data, Flash>, commitOptions: CommitOptions | undefined) => {
+  const commitNow = (
+    session: Session<Data, Flash>,
+    commitOptions: CommitOptions | undefined,
+  ): string[] | Promise<string[]> => {
     const context = contextOf(session);
     if (context === undefined) {
       throw configError('commit(): this session was not loaded by this session manager.');
     }
+    if (context.predecessor !== undefined) return commitSuccessor(session, context, context.predecessor, commitOptions);
     if (session.isDestroyed) return commitDestroyed(session, context);
     const record = sessionRecordOf(session);
     const current = nowSeconds();
@@ -574,7 +614,37 @@ export function createSessionManager<
       return revoked.length;
     },
   };
-  const immediate: ImmediateSessionOperations<Data, Flash> = { load: loadNow, commit: commitNow };
-  immediateOperations.set(manager, immediate);
+  const operations: SessionOperations<Data, Flash> = {
+    load: loadNow,
+    commit: commitNow,
+    fresh: () => newSession([], false, undefined),
+    successor(destroyed) {
+      const context = contextOf(destroyed);
+      if (context === undefined || !destroyed.isDestroyed) {
+        throw configError('successor(): expects a destroyed session loaded by this session manager.');
+      }
+      const changes = sessionChangesOf(destroyed);
+      const stored = !destroyed.isNew || changes.previousId !== undefined;
+      const predecessor: Predecessor | undefined =
+        context.predecessor ??
+        (stored
+          ? {
+              record: sessionRecordOf(destroyed) as SessionRecord<SessionData, SessionData>,
+              state: context.state,
+              sessionId: changes.previousId ?? destroyed.id,
+            }
+          : undefined);
+      // The successor inherits the cookie names the browser sent: an unchanged successor clears them.
+      return newSession(context.presentNames, context.presentNames.length > 0, context.input, predecessor);
+    },
+    adopted(data) {
+      const session = newSession([], false, undefined);
+      const writable = session as unknown as Session<Record<string, unknown>>;
+      for (const [key, value] of Object.entries(data)) writable.set(key, value);
+      markSessionCommitted(session as Session<SessionData>);
+      return session;
+    },
+  };
+  sessionOperations.set(manager, operations);
   return manager;
 }
