@@ -37,6 +37,8 @@ export interface SessionkitCsrfOptions {
   exempt?: string[];
   /** Extra origins allowed to post (e.g. `https://admin.example.com`). */
   trustedOrigins?: string[];
+  /** Accept `Sec-Fetch-Site: same-site` (sibling subdomains). Default `false`. */
+  allowSameSite?: boolean;
   /** Header carrying the token. Default `x-csrf-token`. */
   headerName?: string;
   /** Form field carrying the token. Default `csrf_token`. */

@@ -127,7 +127,7 @@ describe('createCsrfProtection: verifyRequest', () => {
       headers: { origin: evil, 'sec-fetch-site': 'cross-site' },
       body: form({ csrf_token: token }),
     });
-    expect(await csrf.verifyRequest(both, { sessionId: 'sid-1' })).toMatchObject({ ok: false, reason: 'origin' });
+    expect(await csrf.verifyRequest(both, { sessionId: 'sid-1' })).toMatchObject({ ok: false, reason: 'fetch-site' });
     const nullOrigin = request({ headers: { origin: 'null' }, body: form({ csrf_token: token }) });
     expect(await csrf.verifyRequest(nullOrigin, { sessionId: 'sid-1' })).toMatchObject({ ok: false, reason: 'origin' });
   });
@@ -314,15 +314,60 @@ describe('createCsrfProtection: verifyRequest', () => {
     ).toMatchObject({ reason: 'missing-token' });
   });
 
-  it('uses the public origin given by the app behind a TLS proxy', async () => {
+  it('uses the public origin given by the app behind a TLS proxy (browsers without Sec-Fetch-Site)', async () => {
     const { csrf } = setup();
     const token = await csrf.issueToken('s');
     const proxied = new Request('http://app.example/account', {
       method: 'POST',
-      headers: { origin: site, 'sec-fetch-site': 'same-origin', 'x-csrf-token': token },
+      headers: { origin: site, 'x-csrf-token': token },
     });
     expect(await csrf.verifyRequest(proxied, { sessionId: 's' })).toMatchObject({ reason: 'origin' });
     expect(await csrf.verifyRequest(proxied, { sessionId: 's', origin: site })).toEqual({ ok: true });
+  });
+
+  it('lets Sec-Fetch-Site decide when the browser sends it, whatever the server takes its own origin to be', async () => {
+    const { csrf } = setup();
+    const token = await csrf.issueToken('s');
+    // Astro 7.4+ builds request.url from localhost:PORT unless the Host is in security.allowedDomains,
+    // while the browser addressed http://myapp.test:PORT.
+    const post = (headers: Record<string, string>) =>
+      csrf.verifyRequest(
+        new Request('http://localhost:4321/login', { method: 'POST', headers: { 'x-csrf-token': token, ...headers } }),
+        { sessionId: 's' },
+      );
+    const browser = 'http://myapp.test:4321';
+    expect(await post({ origin: browser, 'sec-fetch-site': 'same-origin' })).toEqual({ ok: true });
+    // A same-origin post from a page with Referrer-Policy: no-referrer carries Origin: null.
+    expect(await post({ origin: 'null', 'sec-fetch-site': 'same-origin' })).toEqual({ ok: true });
+    // Cross-site stays refused even when Origin equals the URL the server believes in.
+    expect(await post({ origin: 'http://localhost:4321', 'sec-fetch-site': 'cross-site' })).toMatchObject({
+      reason: 'fetch-site',
+    });
+    expect(await post({ origin: 'http://localhost:4321', 'sec-fetch-site': 'same-site' })).toMatchObject({
+      reason: 'fetch-site',
+    });
+    expect(await post({ origin: browser, 'sec-fetch-site': 'CROSS-SITE ' })).toMatchObject({ reason: 'fetch-site' });
+    expect(await post({ origin: browser, 'sec-fetch-site': 'bogus' })).toMatchObject({ reason: 'fetch-site' });
+    // Without Sec-Fetch-Site, Origin must match what the server trusts as its own origin.
+    expect(await post({ origin: browser })).toMatchObject({ reason: 'origin' });
+    expect(await post({ origin: 'http://localhost:4321' })).toEqual({ ok: true });
+  });
+
+  it('property: a cross-site Sec-Fetch-Site or a foreign Origin without it never passes, for any URL', async () => {
+    const { csrf } = setup({ trustedOrigins: ['https://admin.example'] });
+    const token = await csrf.issueToken('s');
+    const origins = fc.constantFrom(site, evil, 'null', 'http://localhost:4321', 'https://admin.example.evil');
+    const urls = fc.constantFrom(`${site}/x`, 'http://localhost:4321/x', `${evil}/x`);
+    await fc.assert(
+      fc.asyncProperty(origins, urls, fc.boolean(), async (origin, url, withFetchSite) => {
+        const headers: Record<string, string> = { origin, 'x-csrf-token': token };
+        if (withFetchSite) headers['sec-fetch-site'] = 'cross-site';
+        const verdict = await csrf.verifyRequest(new Request(url, { method: 'POST', headers }), { sessionId: 's' });
+        const ownOrigin = new URL(url).origin;
+        if (withFetchSite || origin !== ownOrigin) expect(verdict.ok).toBe(false);
+        else expect(verdict).toEqual({ ok: true });
+      }),
+    );
   });
 
   it('answers oversized form bodies with 413 instead of reading them', async () => {

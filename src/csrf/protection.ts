@@ -5,12 +5,18 @@
  * Policy for unsafe methods (anything but GET, HEAD and OPTIONS, compared case-insensitively):
  *
  * 1. Exempt routes skip every check.
- * 2. `Origin`, when present, must be the request's own origin or a trusted origin; `null` fails.
- *    A trusted cross origin also settles the `Sec-Fetch-Site` question.
- * 3. `Sec-Fetch-Site`, when present, must be `same-origin`, `none` (a user-initiated navigation,
- *    which another site cannot cause) or, with `allowSameSite`, `same-site`.
- * 4. When a browser sent neither, a `Referer`, if present, must be same-origin or trusted.
- * 5. A token bound to the session id must be in the header, or, for form content types only,
+ * 2. An `Origin` listed in `trustedOrigins` passes the origin checks (it is cross-origin by
+ *    definition, so `Sec-Fetch-Site` would say `same-site` or `cross-site`).
+ * 3. `Sec-Fetch-Site`, when the browser sends it, decides: `same-origin` and `none` (a
+ *    user-initiated navigation, which another site cannot cause) pass, `same-site` passes only
+ *    with `allowSameSite`, anything else fails, whatever the URL says. The browser computes it
+ *    from the origin it actually addressed, so it stays right behind proxies and when the server
+ *    does not know its public host name (Astro 7.4+ builds `request.url` from `localhost` unless
+ *    the `Host` matches `security.allowedDomains`).
+ * 4. Without `Sec-Fetch-Site` (older browsers), `Origin`, when present, must be the app's own
+ *    origin (the `origin` option, else the origin of `request.url`) or trusted; `null` fails.
+ * 5. With neither, a `Referer`, if present, must be same-origin or trusted.
+ * 6. A token bound to the session id must be in the header, or, for form content types only,
  *    in the form field. JSON and every other content type must use the header.
  *
  * @module
@@ -331,17 +337,10 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
     return reason === 'body-too-large' ? { ok: false, reason, status: 413 } : { ok: false, reason, status: 403 };
   };
 
-  const isAllowedOrigin = (origin: string, own: string | undefined): boolean =>
-    origin === own || trustedOrigins.has(origin);
-
   const checkHeaders = (request: Request, own: string | undefined): CsrfFailureReason | undefined => {
     const headers = request.headers;
     const origin = headers.get('origin');
-    if (origin !== null) {
-      if (origin === 'null' || !isAllowedOrigin(origin, own)) return 'origin';
-      // An explicitly trusted cross origin is, by definition, cross-site or same-site.
-      if (origin !== own) return undefined;
-    }
+    if (origin !== null && trustedOrigins.has(origin)) return undefined;
     const fetchSite = headers.get('sec-fetch-site');
     if (fetchSite !== null) {
       const site = fetchSite.trim().toLowerCase();
@@ -349,14 +348,13 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
       if (site === 'same-site' && allowSameSite) return undefined;
       return 'fetch-site';
     }
-    if (origin === null) {
-      const referer = headers.get('referer');
-      if (referer !== null) {
-        const refererOrigin = originOfUrl(referer);
-        if (refererOrigin === undefined || !isAllowedOrigin(refererOrigin, own)) return 'origin';
-      }
-    }
-    return undefined;
+    if (origin !== null) return origin === own ? undefined : 'origin';
+    const referer = headers.get('referer');
+    if (referer === null) return undefined;
+    const refererOrigin = originOfUrl(referer);
+    return refererOrigin !== undefined && (refererOrigin === own || trustedOrigins.has(refererOrigin))
+      ? undefined
+      : 'origin';
   };
 
   const verifyRequest = async (request: Request, input: VerifyRequestOptions): Promise<CsrfVerdict> => {
