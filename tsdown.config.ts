@@ -35,5 +35,5 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  external: [/^node:/, /^virtual:/, /^astro(:|\/|$)/, 'cookie', 'acorn', 'eslint-scope', 'rate-limiter-flexible'],
+  external: [/^node:/, /^virtual:/, /^astro(:|\/|$)/, 'cookie', 'rate-limiter-flexible'],
 });

@@ -13,7 +13,7 @@ import { configError } from '../core/errors.ts';
 import { assertOptionsObject } from '../core/options.ts';
 import { createGuard } from '../guard/decide.ts';
 import type { SessionkitOptions } from './config.ts';
-import { toModuleSource } from './functions.ts';
+import { dataModuleSource } from './config-data.ts';
 
 const virtualId = 'virtual:sessionkit/config';
 const resolvedVirtualId = `\0${virtualId}`;
@@ -44,10 +44,23 @@ export interface ResolvedIntegrationOptions extends SessionkitOptions {
   protect: NonNullable<SessionkitOptions['protect']>;
 }
 
-/** Validates integration options (functions included) and fills defaults. */
+/** Keys astro-sessionkit accepted in `astro.config` whose values are functions: they belong in the runtime config file. */
+const behaviourKeys = ['access', 'runWithContext', 'getContextStore'] as const;
+
+/** Validates integration options (plain data only) and fills defaults. */
 export function resolveIntegrationOptions(options: SessionkitOptions = {}, base = '/'): ResolvedIntegrationOptions {
   const where = 'sessionkit()';
   assertOptionsObject(options, optionKeys, where);
+  const configFile = options.configFile ?? 'src/sessionkit.ts';
+  dataModuleSource(options as Record<string, unknown>, configFile);
+  for (const key of behaviourKeys) {
+    if ((options as Record<string, unknown>)[key] !== undefined) {
+      throw configError(
+        `${where}.${key} belongs in ${configFile}, not in astro.config options.`,
+        `Move it there: \`export default defineSessionkit({ ${key}: ... })\`.`,
+      );
+    }
+  }
   const resolved: ResolvedIntegrationOptions = {
     ...options,
     loginPath: options.loginPath ?? '/login',
@@ -59,9 +72,6 @@ export function resolveIntegrationOptions(options: SessionkitOptions = {}, base 
   }
   if (options.bridge !== undefined && options.bridge !== 'astro-session') {
     throw configError(`${where}: bridge must be "astro-session" when given.`);
-  }
-  if ((options.runWithContext === undefined) !== (options.getContextStore === undefined)) {
-    throw configError(`${where}: give runWithContext and getContextStore together.`);
   }
   // Compile once now so bad rules fail the dev server / build, not the first request.
   const guard = compileGuard(resolved, base);
@@ -85,7 +95,6 @@ function compileGuard(options: ResolvedIntegrationOptions, base: string) {
     loginPath: options.loginPath,
     apiPrefixes: options.apiPrefixes,
     caseSensitive: options.caseSensitive,
-    access: options.access,
     base,
   });
 }
@@ -100,7 +109,7 @@ export function virtualModuleSource(
     configFile === undefined
       ? 'export const userConfig = {};'
       : `import userConfig from ${JSON.stringify(configFile)};\nexport { userConfig };`,
-    `export const options = ${toModuleSource(options, 'sessionkit()')};`,
+    `export const options = ${dataModuleSource(options as unknown as Record<string, unknown>, options.configFile ?? 'src/sessionkit.ts')};`,
     `export const astro = ${JSON.stringify(astro)};`,
   ];
   return `${lines.join('\n')}\n`;

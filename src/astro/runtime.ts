@@ -94,8 +94,8 @@ const runtimeConfigKeys = [
 ];
 
 function contextStoreOf(): ContextStore | undefined {
-  const run = userConfig.runWithContext ?? options.runWithContext;
-  const get = userConfig.getContextStore ?? options.getContextStore;
+  const run = userConfig.runWithContext;
+  const get = userConfig.getContextStore;
   return run !== undefined && get !== undefined ? { run, get } : undefined;
 }
 
@@ -123,7 +123,7 @@ function build(): AstroPipeline {
       schema: userConfig.schema,
       defaults: userConfig.defaults,
       protect: rules,
-      access: userConfig.access ?? options.access,
+      access: userConfig.access,
       loginPath: options.loginPath,
       apiPrefixes: options.apiPrefixes,
       caseSensitive: options.caseSensitive,
