@@ -12,6 +12,8 @@ export const entries = {
   guard: 'src/guard/index.ts',
   csrf: 'src/csrf/index.ts',
   ratelimit: 'src/ratelimit/index.ts',
+  hono: 'src/hono/index.ts',
+  fetch: 'src/fetch/index.ts',
   'astro/index': 'src/astro/index.ts',
   'astro/config': 'src/astro/config-entry.ts',
   'astro/middleware': 'src/astro/middleware.ts',
@@ -35,5 +37,5 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  external: [/^node:/, /^virtual:/, /^astro(:|\/|$)/, 'cookie', 'rate-limiter-flexible'],
+  external: [/^node:/, /^virtual:/, /^astro(:|\/|$)/, /^hono(\/|$)/, 'cookie', 'rate-limiter-flexible'],
 });
