@@ -325,13 +325,15 @@ export function createSessionManager<
           reporter,
           userIdKey: options.userIdKey ?? 'userId',
         });
+  const sealedBackend =
+    storeBackend === undefined && options.backend === undefined
+      ? createSealedBackend<Data, Flash>(
+          createSealer(keyRing, 'cookie', { engine: cryptoEngine, randomBytes }),
+          cookie.name,
+        )
+      : undefined;
   const backend =
-    storeBackend ??
-    options.backend?.(backendContext) ??
-    createSealedBackend<Data, Flash>(
-      createSealer(keyRing, 'cookie', { engine: cryptoEngine, randomBytes }),
-      cookie.name,
-    );
+    storeBackend ?? sealedBackend ?? (options.backend as NonNullable<typeof options.backend>)(backendContext);
   const maxValueLength = cookie.maxChunks * maxCookieBytes;
   const owner = {};
   const contextOf = (session: Session<Data, Flash>): LoadContext | undefined => {
@@ -461,7 +463,9 @@ export function createSessionManager<
     }
     if (value.length > maxValueLength) return reject('malformed', presentNames, input);
     const current = nowSeconds();
-    return mapMaybe(backend.read(value, current), (read) =>
+    // A cookie the sealed backend has opened before answers without waiting.
+    const reading = sealedBackend?.readRemembered(value) ?? backend.read(value, current);
+    return mapMaybe(reading, (read) =>
       read.ok ? accept(input, value, presentNames, read, current) : reject(read.reason, presentNames, input),
     );
   };

@@ -22,7 +22,7 @@ import type { SecretInput } from '../core/secrets.ts';
 import type { SessionData } from '../core/session.ts';
 import type { SessionStore } from '../core/store.ts';
 import type { CsrfExemptOption } from '../csrf/exempt.ts';
-import { type CsrfProtection, createCsrfProtection } from '../csrf/protection.ts';
+import { type CsrfProtection, createCsrfProtection, immediateTokenIssuerOf } from '../csrf/protection.ts';
 import { createGuard, type Guard } from '../guard/decide.ts';
 import type { AccessHooks, GuardRule } from '../guard/rules.ts';
 import { type ContextStore, getContextStore, setContextStore } from './context-store.ts';
@@ -215,14 +215,15 @@ export function createPipeline<Context>(
           logger,
         });
   // Bridged sessions are not sessionkit's: there is no session to bind a token to.
+  const immediate = csrf === undefined ? undefined : immediateTokenIssuerOf(csrf);
   const tokens: TokenIssuer | undefined =
-    csrf === undefined || hooks.source !== undefined
+    csrf === undefined || immediate === undefined || hooks.source !== undefined
       ? undefined
       : {
-          issueNow: (sessionId) => csrf.issueTokenSync(sessionId),
+          issueNow: (sessionId) => immediate.issueNow(sessionId),
           issue: (sessionId) => csrf.issueToken(sessionId),
           get synchronous() {
-            return csrf.issuesSynchronously;
+            return immediate.synchronous;
           },
         };
   return {
