@@ -1,7 +1,7 @@
 /**
  * The two halves of sessionkit's Astro configuration.
  *
- * - {@link SessionkitOptions}: the integration's options in `astro.config.mjs`. Plain data only
+ * - {@link SessionkitIntegrationOptions}: the integration's options in `astro.config.mjs`. Plain data only
  *   (a function is refused when the config loads), because Astro config values do not reach the
  *   server bundle as values: the integration writes them there as JSON.
  * - {@link SessionkitRuntimeConfig}: the default export of `src/sessionkit.ts`, bundled into
@@ -13,10 +13,11 @@
 import type { SessionCookieOptions } from '../core/cookie.ts';
 import type { EventListener, Logger } from '../core/events.ts';
 import type { ExpiryOptions } from '../core/expiry.ts';
-import type { SessionManagerOptions } from '../core/manager.ts';
+import type { CookieSessionManager, SessionManagerOptions, StoreSessionManager } from '../core/manager.ts';
 import type { StandardSchemaV1 } from '../core/schema.ts';
 import type { SecretInput } from '../core/secrets.ts';
 import type { SessionData } from '../core/session.ts';
+import type { SessionStore } from '../core/store.ts';
 import type { AccessHooks, GuardRule, ProtectRule, PublicRule } from '../guard/rules.ts';
 import type { GetContextStore, RunWithContext } from '../pipeline/context-store.ts';
 import type { SessionkitCsrfOptions } from '../pipeline/options.ts';
@@ -40,7 +41,7 @@ export type SessionkitDataRule =
   | PublicRule;
 
 /** Options of the `sessionkit()` integration in `astro.config.mjs`. All optional. */
-export interface SessionkitOptions {
+export interface SessionkitIntegrationOptions {
   /** Where signed-out page visits to protected routes are sent. Default `/login`. */
   loginPath?: string;
   /** Route protection rules (astro-sessionkit shape, plus `methods` and `public`); rules with `allow` go in `src/sessionkit.ts`. */
@@ -103,7 +104,22 @@ export interface SessionkitRuntimeConfig<Data extends SessionData = Record<strin
 }
 
 /**
- * Declares the runtime config (identity function, for types).
+ * The session manager of an app whose runtime config is `Config`: a {@link StoreSessionManager}
+ * when it sets a store, else a {@link CookieSessionManager}. The integration types
+ * `Astro.locals.sessionkit.manager` with it.
+ *
+ * @example
+ * ```ts
+ * type Manager = SessionkitManagerOf<typeof import('./sessionkit').default>;
+ * ```
+ */
+export type SessionkitManagerOf<Config> = Config extends { readonly store: SessionStore }
+  ? StoreSessionManager<Record<string, unknown>>
+  : CookieSessionManager<Record<string, unknown>>;
+
+/**
+ * Declares the runtime config (identity function, for types: it keeps what `config` holds, so
+ * `Astro.locals.sessionkit.manager` is typed for a store when it sets one).
  *
  * @example
  * ```ts
@@ -116,8 +132,6 @@ export interface SessionkitRuntimeConfig<Data extends SessionData = Record<strin
  * });
  * ```
  */
-export function defineSessionkit<Data extends SessionData = Record<string, unknown>>(
-  config: SessionkitRuntimeConfig<Data>,
-): SessionkitRuntimeConfig<Data> {
+export function defineSessionkit<Config extends SessionkitRuntimeConfig>(config: Config): Config {
   return config;
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { AstroIntegration } from 'astro';
-import type { SessionkitOptions } from './config.ts';
+import type { SessionkitIntegrationOptions } from './config.ts';
 
 type Hooks = AstroIntegration['hooks'];
 type HookName = 'astro:config:setup' | 'astro:config:done' | 'astro:routes:resolved';
@@ -26,7 +26,7 @@ const integrationEntry = 'sessionkit/astro';
  * export default defineConfig({ output: 'server', integrations: [sessionkit()] });
  * ```
  */
-export default function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
+export default function sessionkit(options: SessionkitIntegrationOptions = {}): AstroIntegration {
   let loaded: Promise<Hooks> | undefined;
   const hooks = (): Promise<Hooks> => {
     loaded ??= (import(/* @vite-ignore */ integrationEntry) as Promise<IntegrationModule>).then(

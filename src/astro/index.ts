@@ -18,13 +18,13 @@
  * @module
  */
 import type { AstroIntegration } from 'astro';
-import type { SessionkitOptions } from './config.ts';
+import type { SessionkitIntegrationOptions } from './config.ts';
 import { createIntegration } from './integration.ts';
 
 export type {
   AstroGuardContext,
   SessionkitCsrfOptions,
-  SessionkitOptions,
+  SessionkitIntegrationOptions,
   SessionkitRule,
   SessionkitRuntimeConfig,
 } from './config.ts';
@@ -41,7 +41,7 @@ export type {
  * });
  * ```
  */
-export function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
+export function sessionkit(options: SessionkitIntegrationOptions = {}): AstroIntegration {
   // This module is `dist/astro/index.js`; the files Astro loads are built next to it.
   return createIntegration(options, {
     middleware: new URL('./middleware.js', import.meta.url),

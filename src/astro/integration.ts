@@ -7,12 +7,13 @@
  * @module
  */
 import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AstroIntegration } from 'astro';
 import { configError } from '../core/errors.ts';
 import { assertOptionsObject } from '../core/options.ts';
 import { createGuard } from '../guard/decide.ts';
-import type { SessionkitOptions } from './config.ts';
+import type { SessionkitIntegrationOptions } from './config.ts';
 import { dataModuleSource } from './config-data.ts';
 
 const virtualId = 'virtual:sessionkit/config';
@@ -38,17 +39,20 @@ const defaultConfigFiles = ['src/sessionkit.ts', 'src/sessionkit.mts', 'src/sess
 const envNamePattern = /^[A-Z_][A-Z0-9_]*$/;
 
 /** Options with defaults filled, as written into the server bundle. */
-export interface ResolvedIntegrationOptions extends SessionkitOptions {
+export interface ResolvedIntegrationOptions extends SessionkitIntegrationOptions {
   loginPath: string;
   secretEnv: string;
-  protect: NonNullable<SessionkitOptions['protect']>;
+  protect: NonNullable<SessionkitIntegrationOptions['protect']>;
 }
 
 /** Keys astro-sessionkit accepted in `astro.config` whose values are functions: they belong in the runtime config file. */
 const behaviourKeys = ['access', 'runWithContext', 'getContextStore'] as const;
 
 /** Validates integration options (plain data only) and fills defaults. */
-export function resolveIntegrationOptions(options: SessionkitOptions = {}, base = '/'): ResolvedIntegrationOptions {
+export function resolveIntegrationOptions(
+  options: SessionkitIntegrationOptions = {},
+  base = '/',
+): ResolvedIntegrationOptions {
   const where = 'sessionkit()';
   assertOptionsObject(options, optionKeys, where);
   const configFile = options.configFile ?? 'src/sessionkit.ts';
@@ -143,13 +147,32 @@ export interface IntegrationEntrypoints {
 /** The dev toolbar's endpoint. */
 const inspectPath = '/_sessionkit/inspect';
 
-const localsTypes = `declare namespace App {
+/**
+ * The type of `Astro.locals.sessionkit`, written to `.astro/integrations/sessionkit/locals.d.ts`:
+ * its manager is a store manager exactly when the runtime config file sets a store.
+ */
+export function localsTypes(root: URL, configFile: string | undefined): string {
+  const manager =
+    configFile === undefined
+      ? "import('sessionkit').CookieSessionManager<Record<string, unknown>>"
+      : `import('sessionkit/astro/config').SessionkitManagerOf<typeof import(${JSON.stringify(typesSpecifier(root, configFile))}).default>`;
+  return `declare namespace App {
   interface Locals {
-    /** sessionkit's request state: the session handle, CSRF token and store status. */
-    sessionkit: import('sessionkit/server').RequestSessionState;
+    /** sessionkit's request state: the session handle, CSRF token, store status and session manager. */
+    sessionkit: import('sessionkit/server').RequestSessionState<Record<string, unknown>, ${manager}>;
   }
 }
 `;
+}
+
+/** `configFile` as a module specifier relative to the injected types' folder, without its extension. */
+function typesSpecifier(root: URL, configFile: string): string {
+  const from = fileURLToPath(new URL('.astro/integrations/sessionkit/', root));
+  const specifier = relative(from, configFile)
+    .replaceAll('\\', '/')
+    .replace(/\.(?:m?ts|m?js)$/, '');
+  return specifier.startsWith('.') ? specifier : `./${specifier}`;
+}
 
 /**
  * The sessionkit Astro integration, handing Astro the given files. Works with no options
@@ -160,7 +183,10 @@ const localsTypes = `declare namespace App {
  * const integration = createIntegration({ loginPath: '/login' }, entrypoints);
  * ```
  */
-export function createIntegration(options: SessionkitOptions, entrypoints: IntegrationEntrypoints): AstroIntegration {
+export function createIntegration(
+  options: SessionkitIntegrationOptions,
+  entrypoints: IntegrationEntrypoints,
+): AstroIntegration {
   return {
     name: 'sessionkit',
     hooks: {
@@ -214,8 +240,9 @@ export function createIntegration(options: SessionkitOptions, entrypoints: Integ
           injectRoute({ pattern: inspectPath, entrypoint: entrypoints.inspect, prerender: false });
         }
       },
-      'astro:config:done'({ injectTypes }) {
-        injectTypes({ filename: 'locals.d.ts', content: localsTypes });
+      'astro:config:done'({ config, injectTypes }) {
+        const configFile = findConfigFile(config.root, options.configFile);
+        injectTypes({ filename: 'locals.d.ts', content: localsTypes(config.root, configFile) });
       },
       'astro:routes:resolved'({ routes, logger }) {
         const guard = compileGuard(resolveIntegrationOptions(options), '/');

@@ -106,8 +106,8 @@ export type LoadResult<Data extends SessionData, Flash extends SessionData> = Lo
   readonly session: Session<Data, Flash>;
 };
 
-/** The session engine. */
-export interface SessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData> {
+/** What every session manager does, whichever mode. */
+interface SessionManagerBase<Data extends SessionData, Flash extends SessionData> {
   /** Loads the session of a request. Never throws for bad cookies; store outages throw `ERR_STORE_UNAVAILABLE`. */
   load(input: SessionInput): Promise<LoadResult<Data, Flash>>;
   /**
@@ -122,23 +122,65 @@ export interface SessionManager<Data extends SessionData = SessionData, Flash ex
   readonly expiry: ExpiryPolicy;
   /** The key ring (share it with CSRF protection). */
   readonly keyRing: KeyRing;
+}
+
+/**
+ * A session manager whose sessions live in their cookies (sealed, or a custom `backend`): they
+ * cannot be listed or revoked, so it has no such methods.
+ *
+ * @example
+ * ```ts
+ * const sessions: CookieSessionManager = createSessionManager({ secrets });
+ * ```
+ */
+export interface CookieSessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData>
+  extends SessionManagerBase<Data, Flash> {
+  /** Where sessions live: in their cookies. */
+  readonly mode: 'cookie';
+}
+
+/**
+ * A session manager over a server-side store: sessions can be listed and revoked.
+ *
+ * @example
+ * ```ts
+ * const sessions: StoreSessionManager = createSessionManager({ secrets, store: redisStore({ client }) });
+ * await sessions.revokeUserSessions('u_1');
+ * ```
+ */
+export interface StoreSessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData>
+  extends SessionManagerBase<Data, Flash> {
+  /** Where sessions live: in the store. */
+  readonly mode: 'store';
   /**
-   * Store mode: attaches metadata (user agent, ip) shown by {@link listSessions}. Written with
-   * the next commit. The `User-Agent` of the loading request is recorded by default when a
+   * Attaches metadata (user agent, ip) shown by {@link StoreSessionManager.listSessions}. Written
+   * with the next commit. The `User-Agent` of the loading request is recorded by default when a
    * session is created or regenerated.
    */
   describe(session: Session<Data, Flash>, metadata: SessionMetadata): void;
-  /** Store mode: the live sessions of a user (ids, times, user agent, ip), oldest first. */
+  /** The live sessions of a user (ids, times, user agent, ip), oldest first. */
   listSessions(userId: string): Promise<SessionInfo[]>;
   /**
-   * Store mode: deletes one session; it is rejected on its very next request. True when it
-   * existed (and, with `userId`, belonged to that user: pass it when the id comes from a request,
-   * so one user cannot revoke another's session).
+   * Deletes one session; it is rejected on its very next request. True when it existed (and, with
+   * `userId`, belonged to that user: pass it when the id comes from a request, so one user cannot
+   * revoke another's session).
    */
   revokeSession(sessionId: string, options?: RevokeSessionOptions): Promise<boolean>;
-  /** Store mode: deletes every session of a user, optionally except one (sign out other devices). */
+  /** Deletes every session of a user, optionally except one (sign out other devices). */
   revokeUserSessions(userId: string, options?: RevokeOptions<Data, Flash>): Promise<number>;
 }
+
+/**
+ * The session engine, in either mode; narrow on `mode` to reach the store-only methods.
+ *
+ * @example
+ * ```ts
+ * if (manager.mode === 'store') await manager.revokeUserSessions(userId);
+ * ```
+ */
+export type SessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData> =
+  | CookieSessionManager<Data, Flash>
+  | StoreSessionManager<Data, Flash>;
 
 /** Options of {@link SessionManager.revokeSession}. */
 export interface RevokeSessionOptions {
@@ -252,7 +294,8 @@ function cookieHeaderOf(input: SessionInput): string | null | undefined {
 }
 
 /**
- * Creates a session manager.
+ * Creates a session manager: a {@link StoreSessionManager} when `store` is given, else a
+ * {@link CookieSessionManager}.
  *
  * @throws `ERR_CONFIG_INVALID` / `ERR_SECRET_WEAK` for bad options, at construction
  *
@@ -264,6 +307,21 @@ function cookieHeaderOf(input: SessionInput): string | null | undefined {
  * for (const cookie of await sessions.commit(session)) response.headers.append('set-cookie', cookie);
  * ```
  */
+export function createSessionManager<
+  Data extends SessionData = SessionData,
+  Flash extends SessionData = SessionData,
+  CookieName extends string = string,
+>(options: SessionManagerOptions<Data, Flash, CookieName> & { store?: undefined }): CookieSessionManager<Data, Flash>;
+export function createSessionManager<
+  Data extends SessionData = SessionData,
+  Flash extends SessionData = SessionData,
+  CookieName extends string = string,
+>(options: SessionManagerOptions<Data, Flash, CookieName> & { store: SessionStore }): StoreSessionManager<Data, Flash>;
+export function createSessionManager<
+  Data extends SessionData = SessionData,
+  Flash extends SessionData = SessionData,
+  CookieName extends string = string,
+>(options: SessionManagerOptions<Data, Flash, CookieName>): SessionManager<Data, Flash>;
 export function createSessionManager<
   Data extends SessionData = SessionData,
   Flash extends SessionData = SessionData,
@@ -572,7 +630,10 @@ export function createSessionManager<
     return commitWrite(session, context, current);
   };
 
-  const manager: SessionManager<Data, Flash> = {
+  // In cookie mode the store-only methods exist at run time too (for JavaScript callers, with an
+  // error that says why), but not on the type.
+  const manager: Omit<StoreSessionManager<Data, Flash>, 'mode'> & { mode: 'cookie' | 'store' } = {
+    mode: storeBackend === undefined ? 'cookie' : 'store',
     cookie,
     expiry,
     keyRing,
@@ -650,5 +711,5 @@ export function createSessionManager<
     },
   };
   sessionOperations.set(manager, operations);
-  return manager;
+  return manager as SessionManager<Data, Flash>;
 }

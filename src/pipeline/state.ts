@@ -20,11 +20,14 @@ import type { AccessHooks } from '../guard/rules.ts';
  * session.flash('notice', 'Saved');
  * ```
  */
-export interface RequestSessionState<Data extends SessionData = SessionData> {
+export interface RequestSessionState<
+  Data extends SessionData = SessionData,
+  Manager extends SessionManager<Data> = SessionManager<Data>,
+> {
   /** The session handle of this request (after a sign-out, the fresh session that replaced it). */
   readonly session: Session<Data>;
-  /** The session manager that loaded it (store mode: `listSessions`, `revokeSession`, ...). */
-  readonly manager: SessionManager<Data>;
+  /** The session manager that loaded it (a `StoreSessionManager` in store mode: `listSessions`, `revokeSession`, ...). */
+  readonly manager: Manager;
   /** Role and permission extraction configured for the app. */
   readonly access: AccessHooks<Data> | undefined;
   /** The CSRF token for forms and fetch calls in this request (`''` when CSRF protection is off). */
