@@ -15,11 +15,12 @@ import { bridged, getPipeline } from './runtime.ts';
 export const onRequest: MiddlewareHandler = (context, next) => {
   if (context.isPrerendered) return next();
   const state = (context.locals as { sessionkit?: unknown }).sessionkit;
-  const chain = () => next();
   if (state instanceof RequestState) {
     if (state.checkedRoute === context.routePattern) return next();
-    return recheckRoute(getPipeline(), state, context.request, context.url, context.routePattern, context, chain);
+    return recheckRoute(getPipeline(), state, context.request, context.url, context.routePattern, context, () =>
+      next(),
+    );
   }
   if (!bridged) return next();
-  return runRequest(getPipeline(), context.request, context.url, context.routePattern, context, chain);
+  return runRequest(getPipeline(), context.request, context.url, context.routePattern, context, () => next());
 };

@@ -3,6 +3,7 @@
  * on its adapter, with its sessions in a private redis-server, and runs these tests against it over
  * HTTP. The store outage stops that redis-server for real.
  */
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/astro.ts';
 import { type OwnRedis, startOwnRedis } from '../support/services.ts';
@@ -11,6 +12,26 @@ import { type OwnRedis, startOwnRedis } from '../support/services.ts';
 export interface AdapterServer {
   readonly url: string;
   stop(): Promise<void>;
+}
+
+/**
+ * Serves a fetch handler on Node (through @hono/node-server's Request/Response bridge) on a free
+ * loopback port; `stop` also runs `cleanUp` (closing the app's store client).
+ */
+export async function serveFetch(
+  fetch: (request: Request) => Response | Promise<Response>,
+  cleanUp: () => void,
+): Promise<AdapterServer> {
+  const server = serve({ fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      await new Promise((resolve) => server.close(resolve));
+      cleanUp();
+    },
+  };
 }
 
 const html = { accept: 'text/html,application/xhtml+xml' };

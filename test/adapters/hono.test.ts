@@ -1,10 +1,9 @@
 /** The behaviour suite against `sessionkit/hono`: a Hono app served on Node by @hono/node-server. */
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { type SessionkitEnv, sessionkit } from 'sessionkit/hono';
 import { testSecrets } from '../support/fixtures.ts';
 import { createRedisStore, protect, routes } from './app.ts';
-import { describeBehaviour } from './behaviour.ts';
+import { describeBehaviour, serveFetch } from './behaviour.ts';
 
 describeBehaviour('Hono (sessionkit/hono)', async (redisPort) => {
   const { store, client } = await createRedisStore(redisPort);
@@ -14,14 +13,5 @@ describeBehaviour('Hono (sessionkit/hono)', async (redisPort) => {
     const [method, path] = key.split(' ') as [string, string];
     app.on(method, path, (c) => route(c.req.raw, c));
   }
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      await new Promise((resolve) => server.close(resolve));
-      client.disconnect();
-    },
-  };
+  return serveFetch(app.fetch, () => client.disconnect());
 });
