@@ -1,5 +1,6 @@
 /**
- * Expiry policy: an absolute lifetime from sign-in, an idle timeout, and throttled renewal.
+ * Expiry policy: an absolute lifetime from sign-in, an idle timeout, throttled renewal, and the
+ * clock-skew allowance beyond which a record dated in the future is refused.
  *
  * @module
  */
@@ -18,6 +19,12 @@ export interface ExpiryOptions {
    * the default idle timeout). 0 renews on every request.
    */
   renewAfterFraction?: number;
+  /**
+   * How far in the future a session's issue or renewal time may lie before the session is
+   * refused (`future_dated`). It covers clocks of several servers that disagree a little;
+   * a record dated further ahead would otherwise outlive its timeouts by that much. Default 60.
+   */
+  clockSkewSeconds?: number;
 }
 
 /** Resolved expiry policy. */
@@ -25,6 +32,7 @@ export interface ExpiryPolicy {
   readonly absoluteTimeoutSeconds: number;
   readonly idleTimeoutSeconds: number;
   readonly renewAfterSeconds: number;
+  readonly clockSkewSeconds: number;
 }
 
 /** Defaults of {@link ExpiryOptions}. */
@@ -32,30 +40,39 @@ export const defaultExpiry = Object.freeze({
   absoluteTimeoutSeconds: 7 * 24 * 60 * 60,
   idleTimeoutSeconds: 24 * 60 * 60,
   renewAfterFraction: 0.1,
+  clockSkewSeconds: 60,
 });
 
 const maxSeconds = 400 * 24 * 60 * 60; // browsers cap cookie lifetimes at 400 days
+const maxClockSkewSeconds = 60 * 60;
 
 /** Validates {@link ExpiryOptions} and fills defaults. Throws `ERR_CONFIG_INVALID`. */
 export function resolveExpiry(options: ExpiryOptions | undefined, where: string): ExpiryPolicy {
   assertOptionsObject(
     options,
-    ['absoluteTimeoutSeconds', 'idleTimeoutSeconds', 'renewAfterFraction'],
+    ['absoluteTimeoutSeconds', 'idleTimeoutSeconds', 'renewAfterFraction', 'clockSkewSeconds'],
     `${where} expiry`,
   );
   const absolute = options?.absoluteTimeoutSeconds ?? defaultExpiry.absoluteTimeoutSeconds;
   const idle = options?.idleTimeoutSeconds ?? Math.min(defaultExpiry.idleTimeoutSeconds, absolute);
   const fraction = options?.renewAfterFraction ?? defaultExpiry.renewAfterFraction;
+  const skew = options?.clockSkewSeconds ?? defaultExpiry.clockSkewSeconds;
   assertNumberInRange(absolute, 1, maxSeconds, `${where}: expiry.absoluteTimeoutSeconds`);
   assertNumberInRange(idle, 1, maxSeconds, `${where}: expiry.idleTimeoutSeconds`);
   assertNumberInRange(fraction, 0, 1, `${where}: expiry.renewAfterFraction`);
+  assertNumberInRange(skew, 0, maxClockSkewSeconds, `${where}: expiry.clockSkewSeconds`);
   if (idle > absolute) {
     throw configError(
       `${where}: expiry.idleTimeoutSeconds (${idle}) is longer than expiry.absoluteTimeoutSeconds (${absolute}).`,
       'The idle timeout must fit inside the absolute lifetime.',
     );
   }
-  return { absoluteTimeoutSeconds: absolute, idleTimeoutSeconds: idle, renewAfterSeconds: Math.floor(idle * fraction) };
+  return {
+    absoluteTimeoutSeconds: absolute,
+    idleTimeoutSeconds: idle,
+    renewAfterSeconds: Math.floor(idle * fraction),
+    clockSkewSeconds: skew,
+  };
 }
 
 /** The expiry of a record renewed at `renewedAt` and issued at `createdAt`. */
@@ -63,16 +80,39 @@ export function computeExpiresAt(policy: ExpiryPolicy, createdAt: number, renewe
   return Math.min(createdAt + policy.absoluteTimeoutSeconds, renewedAt + policy.idleTimeoutSeconds);
 }
 
+/** The times of a record that decide whether it is live, in epoch seconds. */
+export interface RecordTimes {
+  readonly createdAt: number;
+  readonly renewedAt: number;
+  readonly expiresAt: number;
+}
+
 /**
- * True when a record is still valid at `now` under both its own sealed expiry and the
- * current policy (a policy shortened after issue takes effect at once).
+ * How a record stands at `now`: `live`; `expired` (past its own sealed expiry or the current
+ * policy's, so a policy shortened after issue takes effect at once); or `future_dated` (issued
+ * or renewed later than `now` plus the clock-skew allowance: a cookie sealed with a date ahead,
+ * or a row written by a server whose clock runs fast, which would otherwise outlive its timeouts).
+ * The one place that decides liveness, for loading and for listing sessions.
+ *
+ * @example
+ * ```ts
+ * livenessOf(policy, { createdAt: now + 3600, renewedAt: now + 3600, expiresAt: now + 7200 }, now); // 'future_dated'
+ * ```
  */
-export function isLive(
+export function livenessOf(
   policy: ExpiryPolicy,
-  record: { createdAt: number; renewedAt: number; expiresAt: number },
+  record: RecordTimes,
   now: number,
-): boolean {
-  return now < record.expiresAt && now < computeExpiresAt(policy, record.createdAt, record.renewedAt);
+): 'live' | 'expired' | 'future_dated' {
+  const latestAccepted = now + policy.clockSkewSeconds;
+  if (record.createdAt > latestAccepted || record.renewedAt > latestAccepted) return 'future_dated';
+  const live = now < record.expiresAt && now < computeExpiresAt(policy, record.createdAt, record.renewedAt);
+  return live ? 'live' : 'expired';
+}
+
+/** True when {@link livenessOf} says `live`. */
+export function isLive(policy: ExpiryPolicy, record: RecordTimes, now: number): boolean {
+  return livenessOf(policy, record, now) === 'live';
 }
 
 /** True when an unchanged record is due for rolling renewal. */

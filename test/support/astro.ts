@@ -6,6 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { childEnv } from './child-env.ts';
+import { addBrowserFetchSite } from './fetch-site.ts';
 import { freePort } from './services.ts';
 
 export { childEnv, freePort };
@@ -131,6 +132,7 @@ export class Browser {
     if (this.#cookies.size > 0) headers.set('cookie', [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     // Concatenate instead of resolving, so paths such as `//admin` reach the server as written.
     const url = path.startsWith('/') ? `${this.base}${path}` : path;
+    addBrowserFetchSite(headers, url);
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';');
