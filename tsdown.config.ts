@@ -1,17 +1,25 @@
 import { defineConfig } from 'tsdown';
 
-/** Public entry points: `package.json#exports` maps `sessionkit/<key>` to `dist/<key>.js`. */
+/**
+ * Entry points. `package.json#exports` maps `sessionkit/<key>` to `dist/<key>.js` for the public
+ * ones; the files the Astro integration hands to Astro by URL (`astro/middleware`,
+ * `astro/middleware-post`, `astro/toolbar`, `astro/inspect`) are built next to `dist/astro/index.js`
+ * and are not exported.
+ */
 export const entries = {
   index: 'src/index.ts',
   server: 'src/server/index.ts',
   guard: 'src/guard/index.ts',
   csrf: 'src/csrf/index.ts',
   ratelimit: 'src/ratelimit/index.ts',
+  hono: 'src/hono/index.ts',
+  fetch: 'src/fetch/index.ts',
   'astro/index': 'src/astro/index.ts',
   'astro/config': 'src/astro/config-entry.ts',
   'astro/middleware': 'src/astro/middleware.ts',
   'astro/middleware-post': 'src/astro/middleware-post.ts',
   'astro/toolbar': 'src/astro/toolbar.ts',
+  'astro/inspect': 'src/astro/inspect.ts',
   'stores/memory': 'src/stores/memory.ts',
   'stores/sqlite': 'src/stores/sqlite.ts',
   'stores/redis': 'src/stores/redis.ts',
@@ -40,5 +48,5 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
-  external: [/^node:/, /^virtual:/, /^astro(:|\/|$)/, 'cookie', 'acorn', 'eslint-scope', 'rate-limiter-flexible'],
+  external: [/^node:/, /^virtual:/, /^astro(:|\/|$)/, /^hono(\/|$)/, 'cookie', 'rate-limiter-flexible'],
 });

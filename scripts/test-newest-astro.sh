@@ -22,5 +22,5 @@ versions=$(node -p "['astro','@astrojs/node','vite'].map((name) => name + ' ' + 
 echo "node $(node --version); newest: $versions (lockfile: $(cd "$repo" && node -p "require('astro/package.json').version"))"
 npm run --silent build
 # Every suite that builds or serves an Astro app, then the browser tests.
-npx vitest run test/astro test/security test/migration
+npx vitest run test/astro test/adapters/astro.test.ts test/security test/migration
 npx vitest run --config vitest.e2e.config.ts

@@ -1,11 +1,13 @@
 /**
- * sessionkit: secure sessions for any Web `Request`/`Response` server.
+ * sessionkit: secure sessions and route protection for any Web `Request`/`Response` server.
  *
- * - {@link createCookieSessionStorage}: astro-session / Remix call shapes over sealed cookies.
- * - {@link createSessionManager}: the engine (cookie or store backend) the other layers use.
- * - Server-side stores live in subpaths: `sessionkit/stores/memory`, `/sqlite`, `/redis`,
- *   `/postgres`, `/unstorage`, and `sessionkit/stores/encrypt` for encryption at rest.
- * - {@link createKeyRing}, {@link createSealer}: the cryptographic core, for advanced use.
+ * - {@link createSessionkit}: the request pipeline (sessions, route rules, CSRF); `sessionkit/hono`
+ *   and `sessionkit/fetch` wrap it, the Astro integration (this module's default export, or
+ *   `sessionkit/astro`) maps Astro onto it.
+ * - {@link createSessionManager}: the session engine (sealed cookies, or a server-side store).
+ * - {@link createCookieSessionStorage}: astro-session's and Remix's call shapes over sealed cookies.
+ * - Helpers for the current request: `sessionkit/server`. Stores: `sessionkit/stores/*`. Route
+ *   rules alone: `sessionkit/guard`. CSRF alone: `sessionkit/csrf`.
  *
  * @module
  */
@@ -13,14 +15,11 @@
 export { default } from './astro/default-integration.ts';
 export type { CryptoEngine } from './core/aead.ts';
 export type { BackendReadResult, BackendWriteResult, SessionBackend } from './core/backend.ts';
-export { decodeBase64Url, encodeBase64Url } from './core/base64url.ts';
 export {
   type CookieSettings,
   defaultCookieName,
   type HostPrefixedCookieOptions,
-  maxCookieBytes,
   type PlainCookieOptions,
-  parseCookieHeader,
   type SecurePrefixedCookieOptions,
   type SessionCookieOptions,
 } from './core/cookie.ts';
@@ -37,6 +36,7 @@ export { createKeyRing, type DerivedKey, type KeyRing, type KeyRingOptions } fro
 export {
   type BackendContext,
   type CommitOptions,
+  type CookieSessionManager,
   createSessionManager,
   type LoadResult,
   type LoadStatus,
@@ -45,10 +45,10 @@ export {
   type SessionInput,
   type SessionManager,
   type SessionManagerOptions,
+  type StoreSessionManager,
 } from './core/manager.ts';
 export type { Clock, RandomBytes } from './core/runtime.ts';
 export type { InferSchemaOutput, StandardSchemaV1 } from './core/schema.ts';
-export { createSealer, type Sealer, type SealerOptions, type UnsealFailure, type UnsealResult } from './core/seal.ts';
 export {
   checkSecrets,
   minimumEstimatedSecretBits,
@@ -69,9 +69,12 @@ export {
   type StoredSessionInfo,
   StoredSessionUnreadable,
 } from './core/store.ts';
+export type { SessionInfo } from './core/store-backend.ts';
+export type { SessionkitCsrfOptions, SessionkitOptions } from './pipeline/options.ts';
 export {
-  createStoreBackend,
-  type SessionInfo,
-  type StoreBackend,
-  type StoreBackendContext,
-} from './core/store-backend.ts';
+  createSessionkit,
+  type HandleOptions,
+  type RequestContext,
+  type Sessionkit,
+} from './pipeline/sessionkit.ts';
+export type { RequestSessionState } from './pipeline/state.ts';

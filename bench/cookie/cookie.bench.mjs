@@ -10,6 +10,8 @@
 //                 the cookie it was last given, as in real traffic (served from the cache of
 //                 authenticated values after the first request).
 //   sessionkit (cold cookie)  the same on values this process has not seen (AES-GCM every time).
+//   sessionkit (cold cookie, WebCrypto)  the same with cryptoEngine 'webcrypto' (what runtimes
+//                 without node:crypto use): the price of the node:crypto fast path's absence.
 //   iron-session  v9 getIronSession(webCookies(...)) + save().
 //   react-router  v8 createCookieSessionStorage (signed, not encrypted).
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
@@ -69,7 +71,7 @@ async function prepareSessionkit() {
 // The same operation on a cookie value this process has not opened or written recently, so the
 // sessionkit cache of authenticated values cannot help (each op uses a different value of 8192,
 // minted by another storage instance with the same secret).
-async function prepareSessionkitCold() {
+async function prepareSessionkitCold(cryptoEngine = 'auto') {
   const minter = createCookieSessionStorage({ cookie: { secret } });
   const headers = [];
   for (let index = 0; index < 8192; index++) {
@@ -77,7 +79,7 @@ async function prepareSessionkitCold() {
     for (const [key, value] of Object.entries(sessionData())) session.set(key, value);
     headers.push(cookiePair(await minter.commitSession(session)));
   }
-  const storage = createCookieSessionStorage({ cookie: { secret } });
+  const storage = createCookieSessionStorage({ cookie: { secret }, cryptoEngine });
   let next = 0;
   return {
     header: headers[0],
@@ -129,7 +131,8 @@ async function prepareReactRouter() {
 const implementations = {
   floor: prepareFloor,
   sessionkit: prepareSessionkit,
-  'sessionkit (cold cookie)': prepareSessionkitCold,
+  'sessionkit (cold cookie)': () => prepareSessionkitCold('auto'),
+  'sessionkit (cold cookie, WebCrypto)': () => prepareSessionkitCold('webcrypto'),
   'iron-session 9': prepareIronSession,
   'react-router 8': prepareReactRouter,
 };
@@ -174,6 +177,7 @@ async function main() {
   const verdict = {
     withinFloorTarget: ours / floor <= 1.5 && cold / floor <= 1.5,
     coldVsFloor: cold / floor,
+    webCryptoVsNodeCrypto: perOp['sessionkit (cold cookie, WebCrypto)'] / cold,
     ironSessionRatio: perOp['iron-session 9'] / ours,
   };
   console.log(JSON.stringify(verdict));

@@ -16,8 +16,10 @@
 //                                           builds it reuses; it builds any that are missing)
 //
 // Environment: BENCH_OUT (JSON file), BENCH_PAGE_ROUNDS (12), BENCH_PAGE_BLOCK (3000 requests per
-// variant and round), BENCH_PAGE_VARIANTS (comma list; as BENCH_HTTP_VARIANTS), BENCH_PIN=0 (do
-// not pin the main thread to CPU 1).
+// variant and round), BENCH_PAGE_VARIANTS (comma list; as BENCH_HTTP_VARIANTS), BENCH_PAGE_USERS
+// (1: every request sends one cookie; N: N users sign in and the requests take their cookies in
+// turn, so a cache of opened cookies smaller than N does not make the session free), BENCH_PIN=0
+// (do not pin the main thread to CPU 1).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -44,6 +46,7 @@ const settings = {
   blockRequests: Number(process.env.BENCH_PAGE_BLOCK ?? 3000),
   inFlight: 32,
   warmupBlocks: 3,
+  users: Number(process.env.BENCH_PAGE_USERS ?? 1),
 };
 const host = '127.0.0.1:4321';
 const redisPort = Number(process.env.BENCH_REDIS_PORT ?? 6379);
@@ -127,7 +130,10 @@ function serveUnread(handler, path, headers) {
   });
 }
 
-/** Signs in on the app behind `handler`, checks the measured request, and returns its headers. */
+/**
+ * Signs in on the app behind `handler` (`settings.users` times, each a user of its own), checks the
+ * measured request, and returns the headers of each user's requests.
+ */
 async function signIn(variant, handler) {
   const send = async (method, path, headers, body) => {
     const contentLength = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
@@ -135,15 +141,20 @@ async function signIn(variant, handler) {
     return { status: answer.status, text: answer.text, setCookies: [answer.headers['set-cookie'] ?? []].flat() };
   };
   const pageHeaders = { accept: 'text/html,application/xhtml+xml', 'user-agent': 'sessionkit-bench' };
-  const { cookie } = await signInAndCheck(variant, send, `http://${host}`, pageHeaders);
-  return { ...pageHeaders, cookie };
+  const users = [];
+  for (let user = 0; user < settings.users; user++) {
+    const { cookie } = await signInAndCheck(variant, send, `http://${host}`, pageHeaders);
+    users.push({ ...pageHeaders, cookie });
+  }
+  return users;
 }
 
-/** Mean µs per request of `count` requests to `/`, `inFlight` at a time. */
-async function block(handler, headers, count) {
+/** Mean µs per request of `count` requests to `/`, `inFlight` at a time, taking `users`' headers in turn. */
+async function block(handler, users, count) {
   let started = 0;
   const worker = async () => {
     while (started < count) {
+      const headers = users[started % users.length];
       started++;
       await serveUnread(handler, '/', headers);
     }
@@ -172,22 +183,22 @@ async function measurePair(name) {
     return handlers.get(app);
   };
   const bareHandler = await load('bare');
-  const bare = { handler: bareHandler, headers: await signIn(bareVariant, bareHandler) };
+  const bare = { handler: bareHandler, users: await signIn(bareVariant, bareHandler) };
   const variantHandler = await load(variant.app ?? variant.name);
-  const target = { handler: variantHandler, headers: await signIn(variant, variantHandler) };
+  const target = { handler: variantHandler, users: await signIn(variant, variantHandler) };
   // The main thread on CPU 1, like the HTTP suite's servers, once the apps have started their
   // helper threads (libuv's pool starts on first use): those keep running on any CPU.
   const pinned = pinMainThread(process.pid, 1);
   for (let warm = 0; warm < settings.warmupBlocks; warm++) {
-    for (const side of [bare, target]) await block(side.handler, side.headers, settings.blockRequests);
+    for (const side of [bare, target]) await block(side.handler, side.users, settings.blockRequests);
   }
   const samples = [];
   const neighbours = [];
   for (let round = 0; round < settings.rounds; round++) {
     // Bare first in even rounds, second in odd ones.
     const [first, second] = round % 2 === 0 ? [bare, target] : [target, bare];
-    const firstMicros = await block(first.handler, first.headers, settings.blockRequests);
-    const secondMicros = await block(second.handler, second.headers, settings.blockRequests);
+    const firstMicros = await block(first.handler, first.users, settings.blockRequests);
+    const secondMicros = await block(second.handler, second.users, settings.blockRequests);
     neighbours.push(round % 2 === 0 ? firstMicros : secondMicros);
     samples.push(round % 2 === 0 ? secondMicros : firstMicros);
   }

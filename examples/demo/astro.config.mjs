@@ -7,19 +7,19 @@ export default defineConfig({
   output: 'server',
   adapter: node({ mode: 'standalone' }),
   integrations: [
-    // Plain data only here: these options are written into the server bundle as source text.
-    // Stores, secrets and event hooks live in src/sessionkit.ts.
+    // Plain data only here: these options are written into the server bundle as JSON.
+    // The store and event hooks live in src/sessionkit.ts.
     sessionkit({
       loginPath: '/login',
       protect: [
-        // Any signed-in user: a rule must require something, and `allow: () => true` says "signed in".
-        { pattern: '/dashboard', allow: () => true },
-        { pattern: '/devices', allow: () => true },
+        // Any signed-in user.
+        { pattern: '/dashboard', authenticated: true },
+        { pattern: '/devices', authenticated: true },
         // By role and by permission.
         { pattern: '/admin/**', role: 'admin' },
         { pattern: '/reports/**', permission: 'reports:read' },
         // JSON APIs (paths under /api/ get JSON 401/403 instead of redirects).
-        { pattern: '/api/me', allow: () => true },
+        { pattern: '/api/me', authenticated: true },
         { pattern: '/api/admin/**', role: 'admin' },
       ],
     }),

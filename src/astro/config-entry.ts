@@ -4,5 +4,5 @@
  *
  * @module
  */
-export type { AstroGuardContext, SessionkitRule, SessionkitRuntimeConfig } from './config.ts';
+export type { AstroGuardContext, SessionkitManagerOf, SessionkitRule, SessionkitRuntimeConfig } from './config.ts';
 export { defineSessionkit } from './config.ts';

@@ -1,9 +1,9 @@
 /**
  * The two halves of sessionkit's Astro configuration.
  *
- * - {@link SessionkitOptions}: the integration's options in `astro.config.mjs`. Plain data,
- *   plus self-contained functions (checked at config time), because Astro config values do not
- *   reach the server bundle as values.
+ * - {@link SessionkitIntegrationOptions}: the integration's options in `astro.config.mjs`. Plain data only
+ *   (a function is refused when the config loads), because Astro config values do not reach the
+ *   server bundle as values: the integration writes them there as JSON.
  * - {@link SessionkitRuntimeConfig}: the default export of `src/sessionkit.ts`, bundled into
  *   the server like any other module, so rules with closures, stores with live clients,
  *   schemas and event hooks go here.
@@ -13,12 +13,16 @@
 import type { SessionCookieOptions } from '../core/cookie.ts';
 import type { EventListener, Logger } from '../core/events.ts';
 import type { ExpiryOptions } from '../core/expiry.ts';
-import type { SessionManagerOptions } from '../core/manager.ts';
+import type { CookieSessionManager, SessionManagerOptions, StoreSessionManager } from '../core/manager.ts';
 import type { StandardSchemaV1 } from '../core/schema.ts';
 import type { SecretInput } from '../core/secrets.ts';
 import type { SessionData } from '../core/session.ts';
-import type { AccessHooks, GuardRule } from '../guard/rules.ts';
-import type { GetContextStore, RunWithContext } from '../server/context.ts';
+import type { SessionStore } from '../core/store.ts';
+import type { AccessHooks, GuardRule, ProtectRule, PublicRule } from '../guard/rules.ts';
+import type { GetContextStore, RunWithContext } from '../pipeline/context-store.ts';
+import type { SessionkitCsrfOptions } from '../pipeline/options.ts';
+
+export type { SessionkitCsrfOptions } from '../pipeline/options.ts';
 
 /** The context passed to `allow` and `access.check` in Astro: the middleware's `APIContext`. */
 export type AstroGuardContext = {
@@ -28,35 +32,20 @@ export type AstroGuardContext = {
   readonly locals: object;
 };
 
-/** A protection rule in Astro (the guard's rule with the Astro context). */
+/** A protection rule in `src/sessionkit.ts` (the guard's rule with the Astro context). */
 export type SessionkitRule = GuardRule<Record<string, unknown>, AstroGuardContext>;
 
-/** CSRF settings. */
-export interface SessionkitCsrfOptions {
-  /** Paths that skip CSRF checks (webhooks): exact paths or `prefix/**` patterns. */
-  exempt?: string[];
-  /** Extra origins allowed to post (e.g. `https://admin.example.com`). */
-  trustedOrigins?: string[];
-  /** Accept `Sec-Fetch-Site: same-site` (sibling subdomains). Default `false`. */
-  allowSameSite?: boolean;
-  /** Header carrying the token. Default `x-csrf-token`. */
-  headerName?: string;
-  /** Form field carrying the token. Default `csrf_token`. */
-  fieldName?: string;
-}
+/** A rule in `astro.config.mjs`: plain data, so no `allow` (rules with `allow` go in `src/sessionkit.ts`). */
+export type SessionkitDataRule =
+  | (Omit<ProtectRule<Record<string, unknown>, AstroGuardContext>, 'allow'> & { readonly allow?: never })
+  | PublicRule;
 
 /** Options of the `sessionkit()` integration in `astro.config.mjs`. All optional. */
-export interface SessionkitOptions {
+export interface SessionkitIntegrationOptions {
   /** Where signed-out page visits to protected routes are sent. Default `/login`. */
   loginPath?: string;
-  /** Route protection rules (astro-sessionkit shape, plus `methods` and `public`). */
-  protect?: SessionkitRule[];
-  /** Role/permission extraction hooks and a check override (self-contained functions only). */
-  access?: AccessHooks<Record<string, unknown>, AstroGuardContext>;
-  /** Custom context propagation for runtimes without AsyncLocalStorage (self-contained functions only). */
-  runWithContext?: RunWithContext;
-  /** Pair of {@link SessionkitOptions.runWithContext}. */
-  getContextStore?: GetContextStore;
+  /** Route protection rules (astro-sessionkit shape, plus `methods` and `public`); rules with `allow` go in `src/sessionkit.ts`. */
+  protect?: SessionkitDataRule[];
   /** The runtime config module, relative to the project root. Default: `src/sessionkit.{ts,mts,js,mjs}` if present. */
   configFile?: string;
   /** Session cookie settings. Default `__Host-session`, HttpOnly, Secure, SameSite=Lax. */
@@ -92,7 +81,7 @@ export interface SessionkitOptions {
 export interface SessionkitRuntimeConfig<Data extends SessionData = Record<string, unknown>> {
   /** More rules; these may close over imports. Added after the ones in `astro.config.mjs`. */
   protect?: SessionkitRule[];
-  /** Access hooks (replace the ones in `astro.config.mjs`). */
+  /** Role/permission extraction hooks and a check override. */
   access?: AccessHooks<Record<string, unknown>, AstroGuardContext>;
   /** Secrets, newest first, instead of the env var (e.g. from a secret manager). */
   secrets?: SecretInput | readonly SecretInput[];
@@ -106,7 +95,7 @@ export interface SessionkitRuntimeConfig<Data extends SessionData = Record<strin
   onEvent?: EventListener;
   /** Where sessionkit logs (e.g. `console`, pino). Default: nowhere. */
   logger?: Logger;
-  /** Custom context propagation (replaces the pair in `astro.config.mjs`). */
+  /** Custom context propagation for runtimes without `AsyncLocalStorage`. */
   runWithContext?: RunWithContext;
   /** Pair of {@link SessionkitRuntimeConfig.runWithContext}. */
   getContextStore?: GetContextStore;
@@ -115,7 +104,22 @@ export interface SessionkitRuntimeConfig<Data extends SessionData = Record<strin
 }
 
 /**
- * Declares the runtime config (identity function, for types).
+ * The session manager of an app whose runtime config is `Config`: a {@link StoreSessionManager}
+ * when it sets a store, else a {@link CookieSessionManager}. The integration types
+ * `Astro.locals.sessionkit.manager` with it.
+ *
+ * @example
+ * ```ts
+ * type Manager = SessionkitManagerOf<typeof import('./sessionkit').default>;
+ * ```
+ */
+export type SessionkitManagerOf<Config> = Config extends { readonly store: SessionStore }
+  ? StoreSessionManager<Record<string, unknown>>
+  : CookieSessionManager<Record<string, unknown>>;
+
+/**
+ * Declares the runtime config (identity function, for types: it keeps what `config` holds, so
+ * `Astro.locals.sessionkit.manager` is typed for a store when it sets one).
  *
  * @example
  * ```ts
@@ -128,8 +132,6 @@ export interface SessionkitRuntimeConfig<Data extends SessionData = Record<strin
  * });
  * ```
  */
-export function defineSessionkit<Data extends SessionData = Record<string, unknown>>(
-  config: SessionkitRuntimeConfig<Data>,
-): SessionkitRuntimeConfig<Data> {
+export function defineSessionkit<Config extends SessionkitRuntimeConfig>(config: Config): Config {
   return config;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sessionkit from '../index.ts';
-import { sessionkit as direct } from './integration.ts';
+import { sessionkit as direct } from './index.ts';
 
 describe('root default export (astro add sessionkit)', () => {
   it('is an integration with the same hooks as sessionkit/astro', () => {

@@ -1,16 +1,20 @@
 /**
  * The package root's default export, for `astro add sessionkit` (which writes
- * `import sessionkit from 'sessionkit'`). It forwards each hook to the real integration, loaded
- * on first use, so that importing the runtime-agnostic core from the root never loads the
- * config-time code (file system access, the JavaScript parser).
+ * `import sessionkit from 'sessionkit'`). It forwards each hook to the real integration, which
+ * it imports from `sessionkit/astro` on first use, by a specifier bundlers do not follow: so
+ * importing the runtime-agnostic core from the root never reaches config-time code.
  *
  * @module
  */
 import type { AstroIntegration } from 'astro';
-import type { SessionkitOptions } from './config.ts';
+import type { SessionkitIntegrationOptions } from './config.ts';
 
 type Hooks = AstroIntegration['hooks'];
 type HookName = 'astro:config:setup' | 'astro:config:done' | 'astro:routes:resolved';
+type IntegrationModule = typeof import('./index.ts');
+
+/** Held in a variable so that no bundler pulls the integration into a server bundle. */
+const integrationEntry = 'sessionkit/astro';
 
 /**
  * The sessionkit Astro integration (same as `sessionkit/astro`).
@@ -22,10 +26,12 @@ type HookName = 'astro:config:setup' | 'astro:config:done' | 'astro:routes:resol
  * export default defineConfig({ output: 'server', integrations: [sessionkit()] });
  * ```
  */
-export default function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
+export default function sessionkit(options: SessionkitIntegrationOptions = {}): AstroIntegration {
   let loaded: Promise<Hooks> | undefined;
   const hooks = (): Promise<Hooks> => {
-    loaded ??= import('./integration.ts').then((module) => module.sessionkit(options).hooks);
+    loaded ??= (import(/* @vite-ignore */ integrationEntry) as Promise<IntegrationModule>).then(
+      (module) => module.sessionkit(options).hooks,
+    );
     return loaded;
   };
   const forward = <Name extends HookName>(name: Name): NonNullable<Hooks[Name]> => {

@@ -1,16 +1,18 @@
 /**
- * Dev-only inspection data for the dev toolbar: the current session with its values redacted,
- * its timing, and the guard's explanation for a path. Served by the middleware at
- * {@link inspectPath} under `astro dev` only.
+ * The dev toolbar's endpoint (`GET /_sessionkit/inspect?path=`), a route the integration adds
+ * under `astro dev` only: the current session with its values redacted, its timing, and the
+ * guard's explanation for a path.
  *
  * @module
  */
+import type { APIRoute } from 'astro';
 import type { Session } from '../core/session.ts';
 import type { GuardExplanation } from '../guard/index.ts';
-import type { AstroGuardContext } from './config.ts';
+import type { RequestSessionState } from '../pipeline/state.ts';
+import { getPipeline } from './runtime.ts';
 
-/** The dev-only endpoint the toolbar app calls. */
-export const inspectPath = '/_sessionkit/inspect';
+/** Rendered on demand: it shows the visitor's own session. */
+export const prerender = false;
 
 /** Session fields the guard reads: shown as they are, because debugging access needs them. */
 const visibleKeys = new Set(['userId', 'role', 'roles', 'permissions']);
@@ -47,7 +49,7 @@ export function inspectSession(session: Session<Record<string, unknown>>): Inspe
 }
 
 /** The guard explanation as the toolbar shows it (patterns and outcomes only). */
-export function summarizeExplanation(explanation: GuardExplanation<Record<string, unknown>, AstroGuardContext>) {
+export function summarizeExplanation<Context>(explanation: GuardExplanation<Record<string, unknown>, Context>) {
   const { decision } = explanation;
   return {
     decision: decision.action === 'allow' ? 'allow' : `${decision.action} ${decision.status}`,
@@ -62,3 +64,19 @@ export function summarizeExplanation(explanation: GuardExplanation<Record<string
     checks: explanation.checks.map((check) => ({ pattern: check.rule.pattern, outcome: check.outcome })),
   };
 }
+
+/** The inspection of the visitor's session and of the guard's decision on `?path=` (default `/`). */
+export const GET: APIRoute = async (context) => {
+  const session = (context.locals as { sessionkit: RequestSessionState<Record<string, unknown>> }).sessionkit.session;
+  const path = context.url.searchParams.get('path') ?? '/';
+  const explanation = await getPipeline().guard.explain({
+    session: session.data,
+    path,
+    method: 'GET',
+    accept: 'text/html',
+  });
+  const body = { session: inspectSession(session), guard: summarizeExplanation(explanation) };
+  return new Response(JSON.stringify(body), {
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
+};

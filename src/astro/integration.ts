@@ -1,18 +1,20 @@
 /**
  * The `sessionkit()` Astro integration (config-time half). Validates the options, compiles the
  * guard once to fail fast on bad rules, writes the options into a virtual module for the server
- * bundle, declares the secret in `astro:env`, registers the middleware and types.
+ * bundle, declares the secret in `astro:env`, registers the middleware (by file URL: they are not
+ * package subpaths) and types.
  *
  * @module
  */
 import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AstroIntegration } from 'astro';
 import { configError } from '../core/errors.ts';
 import { assertOptionsObject } from '../core/options.ts';
 import { createGuard } from '../guard/index.ts';
-import type { SessionkitOptions } from './config.ts';
-import { toModuleSource } from './functions.ts';
+import type { SessionkitIntegrationOptions } from './config.ts';
+import { dataModuleSource } from './config-data.ts';
 
 const virtualId = 'virtual:sessionkit/config';
 const resolvedVirtualId = `\0${virtualId}`;
@@ -37,16 +39,32 @@ const defaultConfigFiles = ['src/sessionkit.ts', 'src/sessionkit.mts', 'src/sess
 const envNamePattern = /^[A-Z_][A-Z0-9_]*$/;
 
 /** Options with defaults filled, as written into the server bundle. */
-export interface ResolvedIntegrationOptions extends SessionkitOptions {
+export interface ResolvedIntegrationOptions extends SessionkitIntegrationOptions {
   loginPath: string;
   secretEnv: string;
-  protect: NonNullable<SessionkitOptions['protect']>;
+  protect: NonNullable<SessionkitIntegrationOptions['protect']>;
 }
 
-/** Validates integration options (functions included) and fills defaults. */
-export function resolveIntegrationOptions(options: SessionkitOptions = {}, base = '/'): ResolvedIntegrationOptions {
+/** Keys astro-sessionkit accepted in `astro.config` whose values are functions: they belong in the runtime config file. */
+const behaviourKeys = ['access', 'runWithContext', 'getContextStore'] as const;
+
+/** Validates integration options (plain data only) and fills defaults. */
+export function resolveIntegrationOptions(
+  options: SessionkitIntegrationOptions = {},
+  base = '/',
+): ResolvedIntegrationOptions {
   const where = 'sessionkit()';
   assertOptionsObject(options, optionKeys, where);
+  const configFile = options.configFile ?? 'src/sessionkit.ts';
+  dataModuleSource(options as Record<string, unknown>, configFile);
+  for (const key of behaviourKeys) {
+    if ((options as Record<string, unknown>)[key] !== undefined) {
+      throw configError(
+        `${where}.${key} belongs in ${configFile}, not in astro.config options.`,
+        `Move it there: \`export default defineSessionkit({ ${key}: ... })\`.`,
+      );
+    }
+  }
   const resolved: ResolvedIntegrationOptions = {
     ...options,
     loginPath: options.loginPath ?? '/login',
@@ -58,9 +76,6 @@ export function resolveIntegrationOptions(options: SessionkitOptions = {}, base 
   }
   if (options.bridge !== undefined && options.bridge !== 'astro-session') {
     throw configError(`${where}: bridge must be "astro-session" when given.`);
-  }
-  if ((options.runWithContext === undefined) !== (options.getContextStore === undefined)) {
-    throw configError(`${where}: give runWithContext and getContextStore together.`);
   }
   // Compile once now so bad rules fail the dev server / build, not the first request.
   const guard = compileGuard(resolved, base);
@@ -84,7 +99,6 @@ function compileGuard(options: ResolvedIntegrationOptions, base: string) {
     loginPath: options.loginPath,
     apiPrefixes: options.apiPrefixes,
     caseSensitive: options.caseSensitive,
-    access: options.access,
     base,
   });
 }
@@ -99,7 +113,7 @@ export function virtualModuleSource(
     configFile === undefined
       ? 'export const userConfig = {};'
       : `import userConfig from ${JSON.stringify(configFile)};\nexport { userConfig };`,
-    `export const options = ${toModuleSource(options, 'sessionkit()')};`,
+    `export const options = ${dataModuleSource(options as unknown as Record<string, unknown>, options.configFile ?? 'src/sessionkit.ts')};`,
     `export const astro = ${JSON.stringify(astro)};`,
   ];
   return `${lines.join('\n')}\n`;
@@ -118,33 +132,74 @@ function findConfigFile(root: URL, configured: string | undefined): string | und
   return undefined;
 }
 
-const localsTypes = `declare namespace App {
+/** The files the integration hands to Astro, next to the `sessionkit/astro` entry in `dist/astro/`. */
+export interface IntegrationEntrypoints {
+  /** The `pre` middleware (`middleware.ts`). */
+  readonly middleware: URL;
+  /** The `post` middleware (`middleware-post.ts`). */
+  readonly middlewarePost: URL;
+  /** The dev toolbar app (`toolbar.ts`). */
+  readonly toolbar: URL;
+  /** The dev toolbar's endpoint (`inspect.ts`). */
+  readonly inspect: URL;
+}
+
+/** The dev toolbar's endpoint. */
+const inspectPath = '/_sessionkit/inspect';
+
+/**
+ * The type of `Astro.locals.sessionkit`, written to `.astro/integrations/sessionkit/locals.d.ts`:
+ * its manager is a store manager exactly when the runtime config file sets a store.
+ */
+export function localsTypes(root: URL, configFile: string | undefined): string {
+  const manager =
+    configFile === undefined
+      ? "import('sessionkit').CookieSessionManager<Record<string, unknown>>"
+      : `import('sessionkit/astro/config').SessionkitManagerOf<typeof import(${JSON.stringify(typesSpecifier(root, configFile))}).default>`;
+  return `declare namespace App {
   interface Locals {
-    /** sessionkit's request state: the session handle, CSRF token and store status. */
-    sessionkit: import('sessionkit/server').RequestSessionState;
+    /** sessionkit's request state: the session handle, CSRF token, store status and session manager. */
+    sessionkit: import('sessionkit/server').RequestSessionState<Record<string, unknown>, ${manager}>;
   }
 }
 `;
+}
+
+/** `configFile` as a module specifier relative to the injected types' folder, without its extension. */
+function typesSpecifier(root: URL, configFile: string): string {
+  const from = fileURLToPath(new URL('.astro/integrations/sessionkit/', root));
+  const specifier = relative(from, configFile)
+    .replaceAll('\\', '/')
+    .replace(/\.(?:m?ts|m?js)$/, '');
+  return specifier.startsWith('.') ? specifier : `./${specifier}`;
+}
 
 /**
- * The sessionkit Astro integration. Works with no options (sealed-cookie sessions, CSRF on,
- * no rules) and with astro-sessionkit's options.
+ * The sessionkit Astro integration, handing Astro the given files. Works with no options
+ * (sealed-cookie sessions, CSRF on, no rules) and with astro-sessionkit's options.
  *
  * @example
  * ```js
- * // astro.config.mjs
- * import sessionkit from 'sessionkit/astro';
- * export default defineConfig({
- *   output: 'server',
- *   integrations: [sessionkit({ loginPath: '/login', protect: [{ pattern: '/admin/**', role: 'admin' }] })],
- * });
+ * const integration = createIntegration({ loginPath: '/login' }, entrypoints);
  * ```
  */
-export function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
+export function createIntegration(
+  options: SessionkitIntegrationOptions,
+  entrypoints: IntegrationEntrypoints,
+): AstroIntegration {
   return {
     name: 'sessionkit',
     hooks: {
-      'astro:config:setup'({ config, command, updateConfig, addMiddleware, addDevToolbarApp, addWatchFile, logger }) {
+      'astro:config:setup'({
+        config,
+        command,
+        updateConfig,
+        addMiddleware,
+        addDevToolbarApp,
+        addWatchFile,
+        injectRoute,
+        logger,
+      }) {
         const resolved = resolveIntegrationOptions(options, config.base);
         const configFile = findConfigFile(config.root, options.configFile);
         if (configFile === undefined) {
@@ -178,19 +233,16 @@ export function sessionkit(options: SessionkitOptions = {}): AstroIntegration {
             `${resolved.secretEnv} is not set: this dev server uses a random secret, so sessions end when it restarts.`,
           );
         }
-        addMiddleware({ order: 'pre', entrypoint: 'sessionkit/astro/middleware' });
-        addMiddleware({ order: 'post', entrypoint: 'sessionkit/astro/middleware-post' });
+        addMiddleware({ order: 'pre', entrypoint: entrypoints.middleware });
+        addMiddleware({ order: 'post', entrypoint: entrypoints.middlewarePost });
         if (command === 'dev' && options.devToolbar !== false) {
-          addDevToolbarApp({
-            id: 'sessionkit',
-            name: 'sessionkit',
-            icon: 'lock',
-            entrypoint: 'sessionkit/astro/toolbar',
-          });
+          addDevToolbarApp({ id: 'sessionkit', name: 'sessionkit', icon: 'lock', entrypoint: entrypoints.toolbar });
+          injectRoute({ pattern: inspectPath, entrypoint: entrypoints.inspect, prerender: false });
         }
       },
-      'astro:config:done'({ injectTypes }) {
-        injectTypes({ filename: 'locals.d.ts', content: localsTypes });
+      'astro:config:done'({ config, injectTypes }) {
+        const configFile = findConfigFile(config.root, options.configFile);
+        injectTypes({ filename: 'locals.d.ts', content: localsTypes(config.root, configFile) });
       },
       'astro:routes:resolved'({ routes, logger }) {
         const guard = compileGuard(resolveIntegrationOptions(options), '/');

@@ -1,56 +1,27 @@
 /**
- * The server-side half of the integration: builds the session manager, guard and CSRF
- * protection once from `virtual:sessionkit/config` (the integration's options plus the user's
- * `src/sessionkit.ts`), on the first request.
+ * The server-side half of the integration: the pipeline, built once on the first request from
+ * `virtual:sessionkit/config` (the integration's data options plus the app's `src/sessionkit.ts`),
+ * with Astro's hooks: `locals.sessionkit`, the forbidden page, and Astro's own session in bridge mode.
  *
  * @module
  */
-
 import { getSecret } from 'astro:env/server';
 import { astro, options, userConfig } from 'virtual:sessionkit/config';
 import type { APIContext } from 'astro';
 import { encodeBase64Url } from '../core/base64url.ts';
 import { configError } from '../core/errors.ts';
-import type { Logger } from '../core/events.ts';
-import { createReporter } from '../core/events.ts';
-import {
-  createSessionManager,
-  type ImmediateSessionOperations,
-  immediateOperationsOf,
-  type SessionManager,
-} from '../core/manager.ts';
 import { assertOptionsObject } from '../core/options.ts';
 import type { SecretInput } from '../core/secrets.ts';
-import type { SessionData } from '../core/session.ts';
-import { type CsrfProtection, createCsrfProtection } from '../csrf/protection.ts';
-import { createGuard, type Guard, type GuardDecision } from '../guard/index.ts';
-import type { AccessHooks } from '../guard/rules.ts';
-import { type ContextStore, getContextStore, setContextStore } from '../server/context.ts';
-import type { AstroGuardContext, SessionkitOptions, SessionkitRuntimeConfig } from './config.ts';
+import type { GuardRule } from '../guard/rules.ts';
+import type { ContextStore } from '../pipeline/context-store.ts';
+import { type AdapterHooks, createPipeline, type PipelineRuntime } from '../pipeline/options.ts';
+import type { SessionSource } from '../pipeline/source.ts';
 
-/** Everything the middleware needs, built once. */
-export interface SessionkitRuntime {
-  readonly manager: SessionManager<Record<string, unknown>>;
-  /** The manager's load and commit without a promise when nothing waits (the middleware's hot path). */
-  readonly immediate: ImmediateSessionOperations<Record<string, unknown>, SessionData>;
-  readonly guard: Guard<Record<string, unknown>, AstroGuardContext>;
-  readonly csrf: CsrfProtection | undefined;
-  readonly csrfExempt: ((context: AstroGuardContext) => boolean) | undefined;
-  readonly access: AccessHooks<Record<string, unknown>, AstroGuardContext> | undefined;
-  readonly contextStore: ContextStore | undefined;
-  readonly bridge: 'astro-session' | undefined;
-  readonly logger: Logger;
-  readonly hasStore: boolean;
-  /** True under `astro dev` with the dev toolbar enabled: serves the inspection endpoint. */
-  readonly inspector: boolean;
-  /** The app's page shown (status 403) to signed-in visitors who lack access, if configured. */
-  readonly forbiddenPage: string | undefined;
-  /** Paths answered with JSON instead of pages. */
-  readonly apiPrefixes: readonly string[];
-  /** Reports a guard denial (event + debug log), without session data. */
-  emitDenial(decision: Exclude<GuardDecision<never, never>, { action: 'allow' }>, context: APIContext): void;
-}
+/** The pipeline of this app, with Astro's context as the rules' context. */
+export type AstroPipeline = PipelineRuntime<APIContext>;
 
+/** Where astro-sessionkit kept the session in Astro's own session. */
+const bridgeKey = '__session__';
 const devSecretKey = Symbol.for('sessionkit.dev-secret');
 
 /**
@@ -64,6 +35,7 @@ function devSecret(): string {
 }
 
 function resolveSecrets(): SecretInput | readonly SecretInput[] {
+  // Bridged sessions are Astro's: the key ring only backs the unused session handle.
   if (options.bridge !== undefined) return encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
   if (userConfig.secrets !== undefined) return userConfig.secrets;
   const fromEnv = getSecret(options.secretEnv);
@@ -80,15 +52,31 @@ function resolveSecrets(): SecretInput | readonly SecretInput[] {
   );
 }
 
-function pickContextStore(config: SessionkitRuntimeConfig, settings: SessionkitOptions): ContextStore | undefined {
-  const run = config.runWithContext ?? settings.runWithContext;
-  const get = config.getContextStore ?? settings.getContextStore;
-  if (run !== undefined && get !== undefined) {
-    const store: ContextStore = { run, get };
-    setContextStore(store);
-    return store;
-  }
-  return getContextStore();
+/** Astro's own session, read and written as astro-sessionkit's `__session__` value. */
+function astroSession(context: APIContext): SessionSource {
+  return {
+    read: async () => (await context.session?.get(bridgeKey)) as Record<string, unknown> | undefined,
+    async write(change) {
+      const session = context.session;
+      if (session === undefined) return;
+      if (change.action === 'destroy') {
+        session.destroy();
+        return;
+      }
+      // After destroy(), Astro's set() starts a new session: what a sign-out then sign-in needs.
+      if (change.replace) session.destroy();
+      session.set(bridgeKey, change.data);
+      if (change.regenerate) await session.regenerate();
+    },
+  };
+}
+
+/** The app's forbidden page, rendered through a rewrite with status 403. */
+async function renderForbiddenPage(context: APIContext, page: string): Promise<Response> {
+  const rendered = await context.rewrite(page);
+  const headers = new Headers(rendered.headers);
+  headers.set('cache-control', 'no-store');
+  return new Response(rendered.body, { status: 403, headers });
 }
 
 const runtimeConfigKeys = [
@@ -105,84 +93,56 @@ const runtimeConfigKeys = [
   'csrfExempt',
 ];
 
-function build(): SessionkitRuntime {
-  assertOptionsObject(userConfig, runtimeConfigKeys, 'src/sessionkit.ts (defineSessionkit)');
+function contextStoreOf(): ContextStore | undefined {
+  const run = userConfig.runWithContext;
+  const get = userConfig.getContextStore;
+  return run !== undefined && get !== undefined ? { run, get } : undefined;
+}
+
+function build(): AstroPipeline {
+  const where = 'src/sessionkit.ts (defineSessionkit)';
+  assertOptionsObject(userConfig, runtimeConfigKeys, where);
   if ((userConfig.runWithContext === undefined) !== (userConfig.getContextStore === undefined)) {
     throw configError('src/sessionkit.ts: give runWithContext and getContextStore together.');
   }
-  const logger = userConfig.logger ?? {};
-  const access = userConfig.access ?? options.access;
-  const manager = createSessionManager<Record<string, unknown>>({
-    secrets: resolveSecrets(),
-    cookie: options.cookie,
-    expiry: options.expiry,
-    store: userConfig.store,
-    schema: userConfig.schema,
-    defaults: userConfig.defaults,
-    onEvent: userConfig.onEvent,
-    logger,
-  });
-  const guard = createGuard<Record<string, unknown>, AstroGuardContext>({
-    rules: [...options.protect, ...(userConfig.protect ?? [])],
-    loginPath: options.loginPath,
-    apiPrefixes: options.apiPrefixes,
-    caseSensitive: options.caseSensitive,
-    base: astro.base,
-    access,
-    onError: (error, info) =>
-      logger.error?.('[sessionkit] a guard hook threw; the request was denied', {
-        pattern: info.pattern,
-        stage: info.stage,
-        error: error instanceof Error ? error.message : String(error),
-      }),
-  });
-  const csrfSettings = options.csrf === false ? undefined : (options.csrf ?? {});
-  const csrf =
-    csrfSettings === undefined
-      ? undefined
-      : createCsrfProtection({
-          keyRing: manager.keyRing,
-          exempt: csrfSettings.exempt,
-          trustedOrigins: csrfSettings.trustedOrigins,
-          allowSameSite: csrfSettings.allowSameSite,
-          headerName: csrfSettings.headerName,
-          fieldName: csrfSettings.fieldName,
-          maxAgeSeconds: manager.expiry.idleTimeoutSeconds,
-          onEvent: userConfig.onEvent,
-          logger,
-        });
-  const reporter = createReporter({ logger, onEvent: userConfig.onEvent });
-  return {
-    manager,
-    immediate: immediateOperationsOf(manager),
-    guard,
-    apiPrefixes: options.apiPrefixes ?? ['/api/'],
-    inspector: astro.dev && options.devToolbar !== false,
-    forbiddenPage: options.forbiddenPage,
-    emitDenial(decision, context) {
-      const sessionId = (context.locals as { sessionkit?: { session: { id: string } } }).sessionkit?.session.id;
-      reporter.emit({
-        type: 'guard.denied',
-        status: decision.status,
-        path: context.url.pathname.slice(0, 200),
-        pattern: decision.rule?.pattern,
-        sessionId,
-      });
+  const forbiddenPage = options.forbiddenPage;
+  const hooks: AdapterHooks<APIContext> = {
+    attach(context, state) {
+      (context.locals as { sessionkit?: unknown }).sessionkit = state;
     },
-    csrf,
-    csrfExempt: userConfig.csrfExempt,
-    access,
-    contextStore: pickContextStore(userConfig, options),
-    bridge: options.bridge,
-    logger,
-    hasStore: userConfig.store !== undefined,
+    source: options.bridge === 'astro-session' ? astroSession : undefined,
+    forbidden: forbiddenPage === undefined ? undefined : (context) => renderForbiddenPage(context, forbiddenPage),
   };
+  const rules = [...options.protect, ...(userConfig.protect ?? [])] as GuardRule<Record<string, unknown>, APIContext>[];
+  return createPipeline<APIContext>(
+    {
+      secrets: resolveSecrets(),
+      cookie: options.cookie,
+      expiry: options.expiry,
+      store: userConfig.store,
+      schema: userConfig.schema,
+      defaults: userConfig.defaults,
+      protect: rules,
+      access: userConfig.access,
+      loginPath: options.loginPath,
+      apiPrefixes: options.apiPrefixes,
+      caseSensitive: options.caseSensitive,
+      base: astro.base,
+      csrf: options.csrf,
+      csrfExempt: userConfig.csrfExempt,
+      contextStore: contextStoreOf(),
+      onEvent: userConfig.onEvent,
+      logger: userConfig.logger,
+    },
+    hooks,
+    'sessionkit',
+  );
 }
 
-let built: SessionkitRuntime | Error | undefined;
+let built: AstroPipeline | Error | undefined;
 
-/** The runtime, built on first use. A configuration error is kept and rethrown on every call. */
-export function getRuntime(): SessionkitRuntime {
+/** The pipeline, built on first use. A configuration error is kept and rethrown on every call. */
+export function getPipeline(): AstroPipeline {
   if (built === undefined) {
     try {
       built = build();
@@ -193,3 +153,6 @@ export function getRuntime(): SessionkitRuntime {
   if (built instanceof Error) throw built;
   return built;
 }
+
+/** True in bridge mode: the app's own middleware fills Astro's session, so sessionkit runs after it (`post`). */
+export const bridged = options.bridge !== undefined;

@@ -1,11 +1,11 @@
 /** Types of the module the integration generates (see `integration.ts`). */
 declare module 'virtual:sessionkit/config' {
-  import type { SessionkitOptions, SessionkitRuntimeConfig } from './config.ts';
+  import type { SessionkitIntegrationOptions, SessionkitRuntimeConfig } from './config.ts';
   export const userConfig: SessionkitRuntimeConfig;
-  export const options: SessionkitOptions & {
+  export const options: SessionkitIntegrationOptions & {
     loginPath: string;
     secretEnv: string;
-    protect: NonNullable<SessionkitOptions['protect']>;
+    protect: NonNullable<SessionkitIntegrationOptions['protect']>;
   };
   export const astro: { base: string; dev: boolean };
 }

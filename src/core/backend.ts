@@ -33,14 +33,8 @@ export interface BackendWriteResult {
 export interface SessionBackend<Data extends SessionData, Flash extends SessionData> {
   /** `cookie` keeps the record in the cookie; `store` keeps it server-side. */
   readonly kind: 'cookie' | 'store';
-  /**
-   * Opens the record a cookie value refers to. Expected failures are results, not throws.
-   * May answer synchronously (the sealed backend does for a cookie it has already opened).
-   */
-  read(
-    cookieValue: string,
-    nowSeconds: number,
-  ): BackendReadResult<Data, Flash> | Promise<BackendReadResult<Data, Flash>>;
+  /** Opens the record a cookie value refers to. Expected failures are results, not throws. */
+  read(cookieValue: string, nowSeconds: number): Promise<BackendReadResult<Data, Flash>>;
   /**
    * Persists `record` (already renewed by the manager) and returns the cookie value to send,
    * with the backend state to keep for a later write in the same request.

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { nodeCrypto } from './runtime.ts';
+import { engineFor } from './crypto-engine.ts';
 import { checkSecrets, type SecretInput } from './secrets.ts';
 
 /** One derived subkey of one secret. */
@@ -32,14 +32,12 @@ export interface KeyRingOptions {
 export interface KeyRing {
   /** Number of secrets; index 0 is the newest and the one that seals. */
   readonly size: number;
-  /**
-   * Subkeys for `purpose`, in ring order (newest first). Derived on first call and cached:
-   * synchronous on the `node:crypto` path, a promise on the WebCrypto path.
-   */
-  derive(purpose: string): readonly DerivedKey[] | Promise<readonly DerivedKey[]>;
+  /** Subkeys for `purpose`, in ring order (newest first). Derived on first call and cached. */
+  derive(purpose: string): Promise<readonly DerivedKey[]>;
 }
 
-const hkdfSalt = new TextEncoder().encode('sessionkit/hkdf-salt/v1');
+const encoder = new TextEncoder();
+const hkdfSalt = encoder.encode('sessionkit/hkdf-salt/v1');
 const keyIdInfo = 'sessionkit/v1/key-id';
 
 function readUint32(bytes: Uint8Array): number {
@@ -52,18 +50,16 @@ function readUint32(bytes: Uint8Array): number {
   );
 }
 
-function hkdfNode(ikm: Uint8Array, info: string, length: number): Uint8Array {
-  return new Uint8Array(nodeCrypto!.hkdfSync('sha256', ikm, hkdfSalt, new TextEncoder().encode(info), length));
-}
+/** @internal Subkeys already derived, for rings from {@link createKeyRing} (see {@link derivedNow}). */
+const derivedNowByRing = new WeakMap<KeyRing, (purpose: string) => readonly DerivedKey[] | undefined>();
 
-async function hkdfWebCrypto(ikm: Uint8Array, info: string, length: number): Promise<Uint8Array> {
-  const base = await crypto.subtle.importKey('raw', ikm as Uint8Array<ArrayBuffer>, 'HKDF', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: hkdfSalt, info: new TextEncoder().encode(info) },
-    base,
-    length * 8,
-  );
-  return new Uint8Array(bits);
+/**
+ * @internal The subkeys for `purpose` without waiting, when the ring derives synchronously
+ * (`node:crypto`): sealers and CSRF tokens are then ready before the first request. `undefined`
+ * for WebCrypto rings and for key rings not made by {@link createKeyRing}.
+ */
+export function derivedNow(ring: KeyRing, purpose: string): readonly DerivedKey[] | undefined {
+  return derivedNowByRing.get(ring)?.(purpose);
 }
 
 /**
@@ -82,32 +78,30 @@ export function createKeyRing(secrets: SecretInput | readonly SecretInput[], opt
   const checked = checkSecrets(secrets, { source: options.source });
   if (!checked.ok) throw checked.error;
   const ikms = checked.secrets;
-  const useNode = nodeCrypto !== undefined && options.forceWebCrypto !== true;
+  const engine = engineFor(options.forceWebCrypto === true ? 'webcrypto' : 'auto');
+  const hkdf = (ikm: Uint8Array, info: string, length: number) =>
+    engine.hkdf(ikm, hkdfSalt, encoder.encode(info), length);
   const cache = new Map<string, readonly DerivedKey[] | Promise<readonly DerivedKey[]>>();
-  const nodeKeyIds = useNode ? ikms.map((ikm) => readUint32(hkdfNode(ikm, keyIdInfo, 4))) : [];
-
-  const deriveNode = (purpose: string): readonly DerivedKey[] =>
-    ikms.map((ikm, index) => ({
-      keyId: nodeKeyIds[index] as number,
-      material: hkdfNode(ikm, `sessionkit/v1/${purpose}`, 32),
-    }));
-  const deriveWeb = (purpose: string): Promise<readonly DerivedKey[]> =>
-    Promise.all(
-      ikms.map(async (ikm) => ({
-        keyId: readUint32(await hkdfWebCrypto(ikm, keyIdInfo, 4)),
-        material: await hkdfWebCrypto(ikm, `sessionkit/v1/${purpose}`, 32),
-      })),
-    );
-
-  return {
-    size: ikms.length,
-    derive(purpose) {
-      let keys = cache.get(purpose);
-      if (keys === undefined) {
-        keys = useNode ? deriveNode(purpose) : deriveWeb(purpose);
-        cache.set(purpose, keys);
-      }
-      return keys;
-    },
+  const derive = (purpose: string): readonly DerivedKey[] | Promise<readonly DerivedKey[]> => {
+    let keys = cache.get(purpose);
+    if (keys === undefined) {
+      const parts = ikms.map((ikm) => [hkdf(ikm, keyIdInfo, 4), hkdf(ikm, `sessionkit/v1/${purpose}`, 32)] as const);
+      const assemble = (done: (readonly [Uint8Array, Uint8Array])[]): readonly DerivedKey[] =>
+        done.map(([keyId, material]) => ({ keyId: readUint32(keyId), material }));
+      keys = parts.every(([keyId, material]) => !(keyId instanceof Promise) && !(material instanceof Promise))
+        ? assemble(parts as (readonly [Uint8Array, Uint8Array])[])
+        : Promise.all(parts.map((part) => Promise.all(part))).then(assemble);
+      cache.set(purpose, keys);
+    }
+    return keys;
   };
+  const ring: KeyRing = {
+    size: ikms.length,
+    derive: async (purpose) => derive(purpose),
+  };
+  derivedNowByRing.set(ring, (purpose) => {
+    const keys = derive(purpose);
+    return keys instanceof Promise ? undefined : keys;
+  });
+  return ring;
 }

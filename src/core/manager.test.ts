@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { CookieJar, createTestClock, testSecrets } from '../../test/support/fixtures.ts';
 import type { SessionEvent } from './events.ts';
-import { createSessionManager, immediateOperationsOf } from './manager.ts';
+import { createSessionManager, sessionOperationsOf } from './manager.ts';
 import type { StandardSchemaV1 } from './schema.ts';
 
 type Data = { userId?: string; cart?: { items: string[] }; count?: number };
@@ -285,10 +285,10 @@ describe('createSessionManager', () => {
   });
 });
 
-describe('immediateOperationsOf (the middleware hot path)', () => {
+describe('sessionOperationsOf (the request pipeline)', () => {
   it('loads a remembered cookie and commits an unchanged session without a promise; anything else waits', async () => {
     const { manager } = setup();
-    const immediate = immediateOperationsOf(manager);
+    const immediate = sessionOperationsOf(manager);
     const created = await manager.load(null);
     created.session.set('userId', 'u_1');
     const header = (await manager.commit(created.session)).map((line) => line.split(';')[0]).join('; ');
@@ -309,6 +309,6 @@ describe('immediateOperationsOf (the middleware hot path)', () => {
 
   it('refuses an object that is not one of its managers', () => {
     const lookalike = { ...setup().manager };
-    expect(() => immediateOperationsOf(lookalike)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
+    expect(() => sessionOperationsOf(lookalike)).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
   });
 });

@@ -106,8 +106,8 @@ export type LoadResult<Data extends SessionData, Flash extends SessionData> = Lo
   readonly session: Session<Data, Flash>;
 };
 
-/** The session engine. */
-export interface SessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData> {
+/** What every session manager does, whichever mode. */
+interface SessionManagerBase<Data extends SessionData, Flash extends SessionData> {
   /** Loads the session of a request. Never throws for bad cookies; store outages throw `ERR_STORE_UNAVAILABLE`. */
   load(input: SessionInput): Promise<LoadResult<Data, Flash>>;
   /**
@@ -122,23 +122,65 @@ export interface SessionManager<Data extends SessionData = SessionData, Flash ex
   readonly expiry: ExpiryPolicy;
   /** The key ring (share it with CSRF protection). */
   readonly keyRing: KeyRing;
+}
+
+/**
+ * A session manager whose sessions live in their cookies (sealed, or a custom `backend`): they
+ * cannot be listed or revoked, so it has no such methods.
+ *
+ * @example
+ * ```ts
+ * const sessions: CookieSessionManager = createSessionManager({ secrets });
+ * ```
+ */
+export interface CookieSessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData>
+  extends SessionManagerBase<Data, Flash> {
+  /** Where sessions live: in their cookies. */
+  readonly mode: 'cookie';
+}
+
+/**
+ * A session manager over a server-side store: sessions can be listed and revoked.
+ *
+ * @example
+ * ```ts
+ * const sessions: StoreSessionManager = createSessionManager({ secrets, store: redisStore({ client }) });
+ * await sessions.revokeUserSessions('u_1');
+ * ```
+ */
+export interface StoreSessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData>
+  extends SessionManagerBase<Data, Flash> {
+  /** Where sessions live: in the store. */
+  readonly mode: 'store';
   /**
-   * Store mode: attaches metadata (user agent, ip) shown by {@link listSessions}. Written with
-   * the next commit. The `User-Agent` of the loading request is recorded by default when a
+   * Attaches metadata (user agent, ip) shown by {@link StoreSessionManager.listSessions}. Written
+   * with the next commit. The `User-Agent` of the loading request is recorded by default when a
    * session is created or regenerated.
    */
   describe(session: Session<Data, Flash>, metadata: SessionMetadata): void;
-  /** Store mode: the live sessions of a user (ids, times, user agent, ip), oldest first. */
+  /** The live sessions of a user (ids, times, user agent, ip), oldest first. */
   listSessions(userId: string): Promise<SessionInfo[]>;
   /**
-   * Store mode: deletes one session; it is rejected on its very next request. True when it
-   * existed (and, with `userId`, belonged to that user: pass it when the id comes from a request,
-   * so one user cannot revoke another's session).
+   * Deletes one session; it is rejected on its very next request. True when it existed (and, with
+   * `userId`, belonged to that user: pass it when the id comes from a request, so one user cannot
+   * revoke another's session).
    */
   revokeSession(sessionId: string, options?: RevokeSessionOptions): Promise<boolean>;
-  /** Store mode: deletes every session of a user, optionally except one (sign out other devices). */
+  /** Deletes every session of a user, optionally except one (sign out other devices). */
   revokeUserSessions(userId: string, options?: RevokeOptions<Data, Flash>): Promise<number>;
 }
+
+/**
+ * The session engine, in either mode; narrow on `mode` to reach the store-only methods.
+ *
+ * @example
+ * ```ts
+ * if (manager.mode === 'store') await manager.revokeUserSessions(userId);
+ * ```
+ */
+export type SessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData> =
+  | CookieSessionManager<Data, Flash>
+  | StoreSessionManager<Data, Flash>;
 
 /** Options of {@link SessionManager.revokeSession}. */
 export interface RevokeSessionOptions {
@@ -159,28 +201,47 @@ export interface CommitOptions {
 }
 
 /**
- * @internal {@link SessionManager.load} and {@link SessionManager.commit} without the promise
- * when no I/O is needed (a remembered cookie, an unchanged session): sessionkit's middleware then
- * runs synchronously up to the page. They may throw instead of rejecting.
+ * @internal What the request pipeline needs of a manager beyond its public API: load and commit
+ * without a promise when no I/O is needed (a remembered cookie, an unchanged session), so the
+ * common request runs synchronously up to the page; and session handles made on the spot. The
+ * operations may throw instead of rejecting.
  */
-export interface ImmediateSessionOperations<Data extends SessionData, Flash extends SessionData> {
+export interface SessionOperations<Data extends SessionData, Flash extends SessionData> {
   load(input: SessionInput): MaybePromise<LoadResult<Data, Flash>>;
   commit(session: Session<Data, Flash>, options?: CommitOptions): MaybePromise<string[]>;
+  /** A new, empty session (nothing is read). */
+  fresh(): Session<Data, Flash>;
+  /**
+   * A new session that takes the place of `destroyed` (a sign-out followed by more work in the same
+   * request): committing it deletes the destroyed session's record and writes (or clears) the one
+   * session cookie, so a response never carries two `Set-Cookie` lines for one name.
+   */
+  successor(destroyed: Session<Data, Flash>): Session<Data, Flash>;
+  /** A session holding `data` that counts as already saved (for sessions kept elsewhere, such as Astro's). */
+  adopted(data: Record<string, unknown>): Session<Data, Flash>;
 }
 
-const immediateOperations = new WeakMap<object, unknown>();
+const sessionOperations = new WeakMap<object, unknown>();
 
 /**
- * @internal The immediate operations of a manager made by {@link createSessionManager}.
+ * @internal The operations of a manager made by {@link createSessionManager}.
  *
  * @throws `ERR_CONFIG_INVALID` for any other object
  */
-export function immediateOperationsOf<Data extends SessionData, Flash extends SessionData>(
+export function sessionOperationsOf<Data extends SessionData, Flash extends SessionData>(
   manager: SessionManager<Data, Flash>,
-): ImmediateSessionOperations<Data, Flash> {
-  const operations = immediateOperations.get(manager);
+): SessionOperations<Data, Flash> {
+  const operations = sessionOperations.get(manager);
   if (operations === undefined) throw configError('This session manager was not made by createSessionManager().');
-  return operations as ImmediateSessionOperations<Data, Flash>;
+  return operations as SessionOperations<Data, Flash>;
+}
+
+/** A destroyed session that a successor replaces: removed from the backend when the successor is committed. */
+interface Predecessor {
+  readonly record: SessionRecord<SessionData, SessionData>;
+  readonly state: unknown;
+  /** The id the backend knows it by (its id before any regeneration in this request). */
+  readonly sessionId: string;
 }
 
 /** The manager's bookkeeping for a handle it created, kept on the handle (`setManagerSlot`). */
@@ -195,6 +256,8 @@ interface LoadContext {
   state: unknown;
   /** What the session was loaded from: its `User-Agent` is recorded when a store session is written under a new id. */
   readonly input: SessionInput;
+  /** The destroyed session this one replaces, still to be removed from the backend. */
+  readonly predecessor?: Predecessor | undefined;
 }
 
 const managerOptionKeys = [
@@ -231,7 +294,8 @@ function cookieHeaderOf(input: SessionInput): string | null | undefined {
 }
 
 /**
- * Creates a session manager.
+ * Creates a session manager: a {@link StoreSessionManager} when `store` is given, else a
+ * {@link CookieSessionManager}.
  *
  * @throws `ERR_CONFIG_INVALID` / `ERR_SECRET_WEAK` for bad options, at construction
  *
@@ -243,6 +307,21 @@ function cookieHeaderOf(input: SessionInput): string | null | undefined {
  * for (const cookie of await sessions.commit(session)) response.headers.append('set-cookie', cookie);
  * ```
  */
+export function createSessionManager<
+  Data extends SessionData = SessionData,
+  Flash extends SessionData = SessionData,
+  CookieName extends string = string,
+>(options: SessionManagerOptions<Data, Flash, CookieName> & { store?: undefined }): CookieSessionManager<Data, Flash>;
+export function createSessionManager<
+  Data extends SessionData = SessionData,
+  Flash extends SessionData = SessionData,
+  CookieName extends string = string,
+>(options: SessionManagerOptions<Data, Flash, CookieName> & { store: SessionStore }): StoreSessionManager<Data, Flash>;
+export function createSessionManager<
+  Data extends SessionData = SessionData,
+  Flash extends SessionData = SessionData,
+  CookieName extends string = string,
+>(options: SessionManagerOptions<Data, Flash, CookieName>): SessionManager<Data, Flash>;
 export function createSessionManager<
   Data extends SessionData = SessionData,
   Flash extends SessionData = SessionData,
@@ -304,13 +383,15 @@ export function createSessionManager<
           reporter,
           userIdKey: options.userIdKey ?? 'userId',
         });
+  const sealedBackend =
+    storeBackend === undefined && options.backend === undefined
+      ? createSealedBackend<Data, Flash>(
+          createSealer(keyRing, 'cookie', { engine: cryptoEngine, randomBytes }),
+          cookie.name,
+        )
+      : undefined;
   const backend =
-    storeBackend ??
-    options.backend?.(backendContext) ??
-    createSealedBackend<Data, Flash>(
-      createSealer(keyRing, 'cookie', { engine: cryptoEngine, randomBytes }),
-      cookie.name,
-    );
+    storeBackend ?? sealedBackend ?? (options.backend as NonNullable<typeof options.backend>)(backendContext);
   const maxValueLength = cookie.maxChunks * maxCookieBytes;
   const owner = {};
   const contextOf = (session: Session<Data, Flash>): LoadContext | undefined => {
@@ -327,6 +408,7 @@ export function createSessionManager<
     presentNames: readonly string[],
     rejected: boolean,
     input: SessionInput,
+    predecessor?: Predecessor,
   ): Session<Data, Flash> => {
     const createdAt = nowSeconds();
     const record: SessionRecord<Data, Flash> = {
@@ -346,6 +428,7 @@ export function createSessionManager<
       reissue: false,
       state: undefined,
       input,
+      predecessor,
     });
     return session;
   };
@@ -442,7 +525,9 @@ export function createSessionManager<
     }
     if (value.length > maxValueLength) return reject('malformed', presentNames, input);
     const current = nowSeconds();
-    return mapMaybe(backend.read(value, current), (read) =>
+    // A cookie the sealed backend has opened before answers without waiting.
+    const reading = sealedBackend?.readRemembered(value) ?? backend.read(value, current);
+    return mapMaybe(reading, (read) =>
       read.ok ? accept(input, value, presentNames, read, current) : reject(read.reason, presentNames, input),
     );
   };
@@ -508,12 +593,29 @@ export function createSessionManager<
     return setCookies;
   };
 
+  /** Removes the destroyed session a successor replaces, then commits the successor. */
+  const commitSuccessor = async (
+    session: Session<Data, Flash>,
+    context: LoadContext,
+    predecessor: Predecessor,
+    commitOptions: CommitOptions | undefined,
+  ): Promise<string[]> => {
+    await backend.remove(predecessor.record as SessionRecord<Data, Flash>, predecessor.state);
+    reporter.emit({ type: 'session.destroyed', sessionId: predecessor.sessionId });
+    setContext(session, { ...context, predecessor: undefined });
+    return commitNow(session, commitOptions);
+  };
+
   /** Commits a session; synchronous when nothing has to be written (the common read-only request). */
-  const commitNow = (session: Session<Data, Flash>, commitOptions: CommitOptions | undefined) => {
+  const commitNow = (
+    session: Session<Data, Flash>,
+    commitOptions: CommitOptions | undefined,
+  ): string[] | Promise<string[]> => {
     const context = contextOf(session);
     if (context === undefined) {
       throw configError('commit(): this session was not loaded by this session manager.');
     }
+    if (context.predecessor !== undefined) return commitSuccessor(session, context, context.predecessor, commitOptions);
     if (session.isDestroyed) return commitDestroyed(session, context);
     const record = sessionRecordOf(session);
     const current = nowSeconds();
@@ -532,7 +634,10 @@ export function createSessionManager<
     return commitWrite(session, context, current);
   };
 
-  const manager: SessionManager<Data, Flash> = {
+  // In cookie mode the store-only methods exist at run time too (for JavaScript callers, with an
+  // error that says why), but not on the type.
+  const manager: Omit<StoreSessionManager<Data, Flash>, 'mode'> & { mode: 'cookie' | 'store' } = {
+    mode: storeBackend === undefined ? 'cookie' : 'store',
     cookie,
     expiry,
     keyRing,
@@ -578,7 +683,37 @@ export function createSessionManager<
       return revoked.length;
     },
   };
-  const immediate: ImmediateSessionOperations<Data, Flash> = { load: loadNow, commit: commitNow };
-  immediateOperations.set(manager, immediate);
-  return manager;
+  const operations: SessionOperations<Data, Flash> = {
+    load: loadNow,
+    commit: commitNow,
+    fresh: () => newSession([], false, undefined),
+    successor(destroyed) {
+      const context = contextOf(destroyed);
+      if (context === undefined || !destroyed.isDestroyed) {
+        throw configError('successor(): expects a destroyed session loaded by this session manager.');
+      }
+      const changes = sessionChangesOf(destroyed);
+      const stored = !destroyed.isNew || changes.previousId !== undefined;
+      const predecessor: Predecessor | undefined =
+        context.predecessor ??
+        (stored
+          ? {
+              record: sessionRecordOf(destroyed) as SessionRecord<SessionData, SessionData>,
+              state: context.state,
+              sessionId: changes.previousId ?? destroyed.id,
+            }
+          : undefined);
+      // The successor inherits the cookie names the browser sent: an unchanged successor clears them.
+      return newSession(context.presentNames, context.presentNames.length > 0, context.input, predecessor);
+    },
+    adopted(data) {
+      const session = newSession([], false, undefined);
+      const writable = session as unknown as Session<Record<string, unknown>>;
+      for (const [key, value] of Object.entries(data)) writable.set(key, value);
+      markSessionCommitted(session as Session<SessionData>);
+      return session;
+    },
+  };
+  sessionOperations.set(manager, operations);
+  return manager as SessionManager<Data, Flash>;
 }

@@ -128,16 +128,26 @@ describe('createSealer', () => {
 });
 
 describe('createKeyRing', () => {
+  it('derives the same subkeys on both engines, always answering with a promise', async () => {
+    const node = createKeyRing(testSecrets[0]);
+    const web = createKeyRing(testSecrets[0], { forceWebCrypto: true });
+    const fromNode = node.derive('cookie');
+    const fromWeb = web.derive('cookie');
+    expect(fromNode).toBeInstanceOf(Promise);
+    expect(fromWeb).toBeInstanceOf(Promise);
+    expect(await fromNode).toEqual(await fromWeb);
+  });
+
   it('requires at least one secret and rejects duplicates', () => {
     expect(() => createKeyRing([])).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
     expect(() => createKeyRing([testSecrets[0], testSecrets[0]])).toThrow(/secrets\[1\] repeats secrets\[0\]/);
   });
 
-  it('derives different subkeys per purpose and caches them', () => {
+  it('derives different subkeys per purpose and caches them', async () => {
     const ring = createKeyRing(testSecrets[0]);
-    const a = ring.derive('cookie') as readonly { material: Uint8Array; keyId: number }[];
-    const b = ring.derive('csrf') as readonly { material: Uint8Array; keyId: number }[];
-    expect(ring.derive('cookie')).toBe(a);
+    const a = await ring.derive('cookie');
+    const b = await ring.derive('csrf');
+    expect(await ring.derive('cookie')).toBe(a);
     expect(a[0]!.material).not.toEqual(b[0]!.material);
     expect(a[0]!.keyId).toBe(b[0]!.keyId);
   });

@@ -12,7 +12,7 @@
  */
 import { type AeadKey, type CryptoEngine, createAeadKey, ivLength, tagLength } from './aead.ts';
 import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
-import type { DerivedKey, KeyRing } from './keyring.ts';
+import { type DerivedKey, derivedNow, type KeyRing } from './keyring.ts';
 import { type RandomBytes, secureRandomBytes } from './runtime.ts';
 
 /** The version prefix of every sealed token. */
@@ -77,13 +77,15 @@ function prepareKeys(keys: readonly DerivedKey[], engine: CryptoEngine): Prepare
 export function createSealer(keyRing: KeyRing, purpose: string, options: SealerOptions = {}): Sealer {
   const engine = options.engine ?? 'auto';
   const randomBytes = options.randomBytes ?? secureRandomBytes;
-  const derived = keyRing.derive(purpose);
-  let prepared: PreparedKey[] | Promise<PreparedKey[]> = Array.isArray(derived)
-    ? prepareKeys(derived, engine)
-    : (derived as Promise<readonly DerivedKey[]>).then((keys) => {
-        prepared = prepareKeys(keys, engine);
-        return prepared;
-      });
+  // Keys ready now where the ring derives synchronously (node:crypto); otherwise on first use.
+  const ready = derivedNow(keyRing, purpose);
+  let prepared: PreparedKey[] | Promise<PreparedKey[]> =
+    ready !== undefined
+      ? prepareKeys(ready, engine)
+      : keyRing.derive(purpose).then((keys: readonly DerivedKey[]) => {
+          prepared = prepareKeys(keys, engine);
+          return prepared;
+        });
   const encoder = new TextEncoder();
   const aadCache = new Map<string, Uint8Array>();
   const aadFor = (context: string): Uint8Array => {

@@ -80,6 +80,13 @@ function recordOf<Data extends SessionData, Flash extends SessionData>(
   };
 }
 
+/** @internal The sealed backend, with its remembered cookies readable without waiting (for the manager). */
+export interface SealedBackend<Data extends SessionData, Flash extends SessionData>
+  extends SessionBackend<Data, Flash> {
+  /** The record of a cookie value opened (or sealed) before, or `undefined` when it must be opened. */
+  readRemembered(cookieValue: string): BackendReadResult<Data, Flash> | undefined;
+}
+
 /**
  * Creates the sealed-cookie backend.
  *
@@ -89,7 +96,7 @@ function recordOf<Data extends SessionData, Flash extends SessionData>(
 export function createSealedBackend<Data extends SessionData, Flash extends SessionData>(
   sealer: Sealer,
   context: string,
-): SessionBackend<Data, Flash> {
+): SealedBackend<Data, Flash> {
   // Oldest first (Map insertion order). Evicted oldest-inserted first: a hit does not reorder (a
   // changed session is re-inserted when written, and an unchanged one costs one AES-GCM
   // operation again after eviction).
@@ -121,11 +128,17 @@ export function createSealedBackend<Data extends SessionData, Flash extends Sess
     return fromEntry(cookieValue, entry);
   };
 
+  const readRemembered = (cookieValue: string): BackendReadResult<Data, Flash> | undefined => {
+    const known = opened.get(cookieValue);
+    return known === undefined ? undefined : fromEntry(cookieValue, known);
+  };
+
   return {
     kind: 'cookie',
+    readRemembered,
     read(cookieValue) {
-      const known = opened.get(cookieValue);
-      return known === undefined ? openAndRead(cookieValue) : fromEntry(cookieValue, known);
+      const remembered = readRemembered(cookieValue);
+      return remembered === undefined ? openAndRead(cookieValue) : Promise.resolve(remembered);
     },
     async write(record) {
       const payload: Payload = [record.id, record.createdAt, record.renewedAt, record.expiresAt, record.data];

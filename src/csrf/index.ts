@@ -19,8 +19,7 @@
  *
  * @module
  */
-export { isFormMediaType, mediaTypeOf } from './body.ts';
-export { type CsrfExemptOption, type CsrfExemptPredicate, plainPath } from './exempt.ts';
+export type { CsrfExemptOption, CsrfExemptPredicate } from './exempt.ts';
 export {
   csrfFetchScript,
   csrfField,
@@ -29,7 +28,6 @@ export {
   csrfMetaName,
   defaultCsrfFieldName,
   defaultCsrfHeaderName,
-  escapeHtml,
 } from './html.ts';
 export {
   type CsrfFailure,

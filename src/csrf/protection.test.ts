@@ -4,7 +4,12 @@ import { CookieJar, createTestClock, testSecrets } from '../../test/support/fixt
 import type { SessionEvent } from '../core/events.ts';
 import { createKeyRing } from '../core/keyring.ts';
 import { createSessionManager } from '../core/manager.ts';
-import { type CsrfProtectionOptions, createCsrfProtection, isSafeMethod } from './protection.ts';
+import {
+  type CsrfProtectionOptions,
+  createCsrfProtection,
+  immediateTokenIssuerOf,
+  isSafeMethod,
+} from './protection.ts';
 import { csrfFailureResponse } from './response.ts';
 
 const site = 'https://app.example';
@@ -453,8 +458,9 @@ describe('createCsrfProtection: verifyRequest', () => {
 
   it('issues tokens synchronously on node:crypto, and says so by returning undefined on WebCrypto', async () => {
     const { csrf } = setup();
-    expect(csrf.issuesSynchronously).toBe(true);
-    const token = csrf.issueTokenSync('s');
+    const immediate = immediateTokenIssuerOf(csrf);
+    expect(immediate.synchronous).toBe(true);
+    const token = immediate.issueNow('s');
     expect(token).toBeDefined();
     expect(await csrf.verifyToken(token, 's')).toMatchObject({ ok: true });
     expect(await csrf.verifyToken(token, 't')).toMatchObject({ ok: false });
@@ -462,8 +468,8 @@ describe('createCsrfProtection: verifyRequest', () => {
       keyRing: createKeyRing(testSecrets[0], { forceWebCrypto: true }),
       cryptoEngine: 'webcrypto',
     });
-    expect(web.issuesSynchronously).toBe(false);
-    expect(web.issueTokenSync('s')).toBeUndefined();
+    expect(immediateTokenIssuerOf(web).synchronous).toBe(false);
+    expect(immediateTokenIssuerOf(web).issueNow('s')).toBeUndefined();
   });
 
   it('works the same on the WebCrypto engine', async () => {

@@ -167,13 +167,6 @@ export interface VerifyRequestOptions {
 export interface CsrfProtection {
   /** A fresh token bound to `sessionId` (every call differs). Throws if `sessionId` is empty. */
   issueToken(sessionId: string): Promise<string>;
-  /**
-   * The same, synchronously, on the `node:crypto` engine; `undefined` on WebCrypto (use
-   * {@link issueToken}). Lets a framework issue tokens lazily, only for pages that render one.
-   */
-  issueTokenSync(sessionId: string): string | undefined;
-  /** True when {@link issueTokenSync} returns tokens (the `node:crypto` engine, keys ready). */
-  readonly issuesSynchronously: boolean;
   /** Verifies a token against `sessionId`. Never throws on bad input. */
   verifyToken(token: unknown, sessionId: unknown): Promise<CsrfTokenCheck>;
   /** Verifies a request (origin headers, then token). Never throws; leaves the body readable. */
@@ -210,6 +203,30 @@ const optionKeys = [
   'logger',
   'onEvent',
 ];
+
+/**
+ * @internal Token issuing without a promise where the MAC engine signs synchronously
+ * (`node:crypto`): a request pipeline then issues tokens lazily, only for pages that render one.
+ */
+export interface ImmediateTokenIssuer {
+  /** A token now, or `undefined` when the engine cannot sign synchronously (then use `issueToken`). */
+  issueNow(sessionId: string): string | undefined;
+  /** True when {@link ImmediateTokenIssuer.issueNow} returns tokens. */
+  readonly synchronous: boolean;
+}
+
+const immediateIssuers = new WeakMap<CsrfProtection, ImmediateTokenIssuer>();
+
+/**
+ * @internal The immediate issuer of a protection made by {@link createCsrfProtection}.
+ *
+ * @throws `ERR_CONFIG_INVALID` for any other object
+ */
+export function immediateTokenIssuerOf(protection: CsrfProtection): ImmediateTokenIssuer {
+  const issuer = immediateIssuers.get(protection);
+  if (issuer === undefined) throw configError('This CSRF protection was not made by createCsrfProtection().');
+  return issuer;
+}
 
 const safeMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 const maxReportedPathLength = 200;
@@ -390,12 +407,8 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
     return check.ok ? { ok: true } : fail(request, url.pathname, 'bad-token', sessionId);
   };
 
-  return {
+  const protection: CsrfProtection = {
     issueToken: (sessionId) => codec.issue(sessionId),
-    issueTokenSync: (sessionId) => codec.issueSync(sessionId),
-    get issuesSynchronously() {
-      return codec.synchronous;
-    },
     verifyToken: (token, sessionId) => codec.verify(token, sessionId),
     async verifyRequest(request, input) {
       try {
@@ -414,4 +427,11 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
     headerName,
     fieldName,
   };
+  immediateIssuers.set(protection, {
+    issueNow: (sessionId) => codec.issueSync(sessionId),
+    get synchronous() {
+      return codec.synchronous;
+    },
+  });
+  return protection;
 }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestClock, testSecrets } from '../../test/support/fixtures.ts';
 import { medianTimeRatio } from '../../test/support/timing.ts';
 import { decodeBase64Url, encodeBase64Url } from '../core/base64url.ts';
-import { createKeyRing, type DerivedKey } from '../core/keyring.ts';
+import { createKeyRing } from '../core/keyring.ts';
 import { nodeCrypto, secureRandomBytes } from '../core/runtime.ts';
 import { createMacKey } from './mac.ts';
 import { createCsrfTokenCodec, csrfTokenLength, csrfTokenPrefix } from './token.ts';
@@ -82,7 +82,7 @@ describe.each(['node', 'webcrypto'] as const)('CSRF tokens (%s engine)', (engine
 
   it('is bound to the csrf purpose: the same secret under another purpose does not verify', async () => {
     const ring = createKeyRing(testSecrets[0]);
-    const cookieKey = createMacKey((ring.derive('cookie') as readonly DerivedKey[])[0]!.material, 'node');
+    const cookieKey = createMacKey((await ring.derive('cookie'))[0]!.material, 'node');
     const { codec } = setup(engine);
     const token = await codec.issue('s');
     const bytes = new Uint8Array(decodeBase64Url(token.slice(csrfTokenPrefix.length))!);

@@ -22,7 +22,7 @@
 import type { CryptoEngine } from '../core/aead.ts';
 import { decodeBase64Url, encodeBase64Url } from '../core/base64url.ts';
 import { configError } from '../core/errors.ts';
-import type { DerivedKey, KeyRing } from '../core/keyring.ts';
+import { type DerivedKey, derivedNow, type KeyRing } from '../core/keyring.ts';
 import type { Clock, RandomBytes } from '../core/runtime.ts';
 import { createMacKey, type MacKey, macLength } from './mac.ts';
 
@@ -149,13 +149,15 @@ function macInput(header: Uint8Array, sessionId: string): Uint8Array {
 export function createCsrfTokenCodec(keyRing: KeyRing, options: CsrfTokenCodecOptions): CsrfTokenCodec {
   const engine = options.cryptoEngine ?? 'auto';
   const { now, randomBytes, maxAgeSeconds } = options;
-  const derived = keyRing.derive('csrf');
-  let prepared: PreparedKey[] | Promise<PreparedKey[]> = Array.isArray(derived)
-    ? prepare(derived, engine)
-    : (derived as Promise<readonly DerivedKey[]>).then((keys) => {
-        prepared = prepare(keys, engine);
-        return prepared;
-      });
+  // Keys ready now where the ring derives synchronously (node:crypto); otherwise on first use.
+  const ready = derivedNow(keyRing, 'csrf');
+  let prepared: PreparedKey[] | Promise<PreparedKey[]> =
+    ready !== undefined
+      ? prepare(ready, engine)
+      : keyRing.derive('csrf').then((keys) => {
+          prepared = prepare(keys, engine);
+          return prepared;
+        });
   const keys = (): PreparedKey[] | Promise<PreparedKey[]> => prepared;
   const nowSeconds = (): number => Math.floor(now() / 1000);
 

@@ -2,8 +2,10 @@
  * `sessionkit/server`: the current request's session, anywhere in a request.
  *
  * Call shapes of astro-sessionkit are kept: `getSession()`, `requireSession()`, `hasRole('admin')`,
- * `setSession(context, session)`, ... Each helper also accepts the Astro context (or anything
- * with `locals.sessionkit`) as an optional argument, for runtimes without `AsyncLocalStorage`.
+ * `setSession(context, session)`, ... They work in every adapter (Astro, Hono, the fetch handler):
+ * inside a request the pipeline runs, through `AsyncLocalStorage` (or the app's own context
+ * store). Each helper also accepts the request's context as an optional argument (Astro's
+ * `context` or `Astro`, Hono's `c`, the fetch handler's `context`), for runtimes without it.
  *
  * @example
  * ```astro
@@ -18,6 +20,7 @@
  * @module
  */
 import { SessionKitError } from '../core/errors.ts';
+import { promiseOf } from '../core/maybe-promise.ts';
 import { restartSessionLifetime, type Session, type SessionData } from '../core/session.ts';
 import {
   isAuthenticated as hasSignedInShape,
@@ -27,16 +30,17 @@ import {
   sessionHasPermission,
   sessionHasRole,
 } from '../guard/access.ts';
-import { getContextStore, type RequestSessionState } from './context.ts';
+import { getContextStore } from '../pipeline/context-store.ts';
+import { type RequestSessionState, RequestState } from '../pipeline/state.ts';
 
 export {
   type ContextStore,
   createAsyncLocalContextStore,
   type GetContextStore,
-  type RequestSessionState,
   type RunWithContext,
   setContextStore,
-} from './context.ts';
+} from '../pipeline/context-store.ts';
+export type { RequestSessionState } from '../pipeline/state.ts';
 
 /** The session shape astro-sessionkit defined, which the guard and these helpers read. */
 export interface SessionUser {
@@ -51,22 +55,28 @@ export interface SessionUser {
   [key: string]: unknown;
 }
 
-/** Anything that carries sessionkit's request state: an Astro `APIContext`, `Astro`, or `{ locals }`. */
-export interface SessionContextLike {
-  locals: object;
+/**
+ * Anything that carries sessionkit's request state: an Astro `APIContext` or `Astro`, the fetch
+ * handler's `context` (`{ locals }`), or Hono's `c` (`c.var.sessionkit`).
+ */
+export type SessionContextLike = { locals: object } | { var: object };
+
+function carriedState(value: unknown): RequestSessionState | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const holder = (value as { locals?: unknown }).locals ?? (value as { var?: unknown }).var;
+  if (typeof holder !== 'object' || holder === null) return undefined;
+  return (holder as { sessionkit?: RequestSessionState }).sessionkit;
 }
 
 function isContextLike(value: unknown): value is SessionContextLike {
-  const locals = (value as { locals?: unknown } | null | undefined)?.locals;
-  return typeof locals === 'object' && locals !== null && 'sessionkit' in locals;
+  return carriedState(value) !== undefined;
 }
 
 function stateOf(context: SessionContextLike | undefined): RequestSessionState {
-  const fromContext = (context?.locals as { sessionkit?: RequestSessionState } | undefined)?.sessionkit;
-  const state = fromContext ?? getContextStore()?.get();
+  const state = carriedState(context) ?? getContextStore()?.get();
   if (state === undefined) {
     throw new SessionKitError('ERR_NO_CONTEXT', 'No sessionkit request context here.', {
-      hint: 'Call this during a request handled by the sessionkit middleware, or pass the Astro context as an argument.',
+      hint: 'Call this during a request that sessionkit handles (the Astro integration, sessionkit/hono or sessionkit/fetch), or pass the request context as an argument.',
     });
   }
   return state;
@@ -196,18 +206,15 @@ function orderArguments<T>(first: unknown, second: unknown): { value: T; context
   return { value: first as T, context: isContextLike(second) ? second : undefined };
 }
 
-/** The live session handle, replacing a destroyed one with a fresh session first. */
-async function writableSession(state: RequestSessionState): Promise<Session<SessionData>> {
+/** The live session handle: after a sign-out, the fresh session that replaces the destroyed one. */
+function writableSession(state: RequestSessionState): Session<SessionData> {
+  if (state instanceof RequestState) return state.writableSession();
   if (state.session.isDestroyed) {
-    state.retired.push(state.session);
-    state.session = (await state.manager.load(null)).session;
+    throw new SessionKitError('ERR_NO_CONTEXT', 'This request state was not made by sessionkit.', {
+      hint: 'Use the state sessionkit passes in (context.locals.sessionkit), not a copy of it.',
+    });
   }
   return state.session;
-}
-
-function track<T>(state: RequestSessionState, work: Promise<T>): Promise<T> {
-  state.pending.push(work.catch(() => undefined));
-  return work;
 }
 
 const accessKeys = ['role', 'roles', 'permissions'] as const;
@@ -231,18 +238,15 @@ export function setSession(first: unknown, second?: unknown): Promise<Session<Se
   const { value, context } = orderArguments<SessionUser>(first, second);
   assertSessionShape(value, 'setSession()');
   const state = stateOf(context);
-  return track(
-    state,
-    (async () => {
-      const session = await writableSession(state);
-      const writable = session as unknown as Session<Record<string, unknown>>;
-      for (const key of Object.keys(session.data)) if (!Object.hasOwn(value, key)) writable.unset(key);
-      for (const [key, entry] of Object.entries(value)) writable.set(key, entry);
-      session.regenerate();
-      restartSessionLifetime(session);
-      return session;
-    })(),
-  );
+  return promiseOf(() => {
+    const session = writableSession(state);
+    const writable = session as unknown as Session<Record<string, unknown>>;
+    for (const key of Object.keys(session.data)) if (!Object.hasOwn(value, key)) writable.unset(key);
+    for (const [key, entry] of Object.entries(value)) writable.set(key, entry);
+    session.regenerate();
+    restartSessionLifetime(session);
+    return session;
+  });
 }
 
 /**
@@ -292,24 +296,16 @@ export function updateSession(first: unknown, second?: unknown): Promise<void> {
  */
 export function clearSession(context?: SessionContextLike): Promise<void> {
   const state = stateOf(context);
-  state.session.destroy();
-  return track(
-    state,
-    (async () => {
-      await writableSession(state);
-    })(),
-  );
+  return promiseOf(() => {
+    state.session.destroy();
+    writableSession(state);
+  });
 }
 
 /** Rotates the session id, keeping the data (call after any privilege change you make yourself). */
 export function regenerateSession(context?: SessionContextLike): Promise<void> {
   const state = stateOf(context);
-  return track(
-    state,
-    (async () => {
-      (await writableSession(state)).regenerate();
-    })(),
-  );
+  return promiseOf(() => writableSession(state).regenerate());
 }
 
 /**

@@ -7,37 +7,33 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { AstroIntegration } from 'astro';
-import { createSessionManager, isSessionKitError } from 'sessionkit';
+import { createSessionkit, isSessionKitError, type RequestSessionState } from 'sessionkit';
 import sessionkit from 'sessionkit/astro';
 import { createGuard } from 'sessionkit/guard';
-import {
-  createAsyncLocalContextStore,
-  getSession,
-  hasPermission,
-  hasRole,
-  type RequestSessionState,
-  requireSession,
-  setContextStore,
-  setSession,
-} from 'sessionkit/server';
+import { getSession, hasPermission, hasRole, requireSession, setSession } from 'sessionkit/server';
 import { describe, expect, it } from 'vitest';
 import { testSecrets } from '../support/fixtures.ts';
 import { POST } from './snippets/astro-sessionkit/src/pages/api/login.ts';
 import runtimeConfig from './snippets/astro-sessionkit/src/sessionkit.ts';
 
 const snippetRoot = new URL('./snippets/astro-sessionkit/', import.meta.url);
-const manager = createSessionManager({ secrets: testSecrets[0] });
+// The pipeline the Astro middleware runs, without Astro (CSRF is covered by the fixture apps).
+const kit = createSessionkit({ secrets: testSecrets[0], csrf: false });
 
-/** The request state the sessionkit middleware puts on `context.locals.sessionkit`. */
-async function requestState(cookieHeader: string | null): Promise<RequestSessionState> {
-  const { session } = await manager.load(cookieHeader);
-  return { session, manager, access: undefined, csrfToken: '', storeUnavailable: false, retired: [], pending: [] };
+/** The `Cookie` header a browser sends after `response`. */
+function cookieAfter(response: Response): string {
+  return response.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
 }
 
-/** Sends the state's cookies like the middleware does, and returns the `Cookie` header of the next request. */
-async function commit(state: RequestSessionState): Promise<string> {
-  await Promise.all(state.pending);
-  return (await manager.commit(state.session)).map((line) => line.split(';')[0]).join('; ');
+/** Runs `run` inside one request, as the middleware runs a page, with the state on `locals.sessionkit`. */
+function inRequest(
+  request: Request,
+  run: (context: { request: Request; locals: { sessionkit: RequestSessionState } }) => Response | Promise<Response>,
+): Promise<Response> {
+  return kit.handle(request, (state) => run({ request, locals: { sessionkit: state } }));
 }
 
 function postJson(body: unknown): Request {
@@ -49,10 +45,10 @@ function postJson(body: unknown): Request {
 }
 
 /** Runs the integration's config-time hook and returns the module source it generates for the server. */
-function setUp(integration: AstroIntegration, root: URL = snippetRoot): string {
+async function setUp(integration: AstroIntegration, root: URL = snippetRoot): Promise<string> {
   let source = '';
-  const hook = integration.hooks['astro:config:setup'] as (params: unknown) => void;
-  hook({
+  const hook = integration.hooks['astro:config:setup'] as (params: unknown) => void | Promise<void>;
+  await hook({
     config: { root, base: '/' },
     command: 'build',
     updateConfig: (update: { vite?: { plugins?: { load: (id: string) => string | undefined }[] } }) => {
@@ -62,53 +58,62 @@ function setUp(integration: AstroIntegration, root: URL = snippetRoot): string {
     addMiddleware: () => {},
     addDevToolbarApp: () => {},
     addWatchFile: () => {},
+    injectRoute: () => {},
     logger: { warn: () => {}, info: () => {}, error: () => {}, debug: () => {} },
   });
   return source;
 }
 
-/** Evaluates `export const options = ...` of the generated module (functions rebuilt from source). */
-function optionsOf(source: string): { access: Parameters<typeof createGuard>[0]['access']; protect: [] } {
-  const line = source.split('\n').find((entry) => entry.startsWith('export const options = '));
-  return new Function(`return ${line!.slice('export const options = '.length).replace(/;$/, '')}`)();
+/** The refusal `setUp` meets for `options`, in a project without a runtime config file. */
+async function refusalOf(options: Parameters<typeof sessionkit>[0]): Promise<{ message: string; hint: string }> {
+  const root = pathToFileURL(`${mkdtempSync(`${tmpdir()}/sk-astro-`)}/`);
+  try {
+    await setUp(sessionkit(options as never), root);
+  } catch (error) {
+    expect(isSessionKitError(error, 'ERR_CONFIG_INVALID')).toBe(true);
+    return { message: (error as Error).message, hint: (error as { hint?: string }).hint ?? '' };
+  }
+  throw new Error('the options were accepted');
 }
 
 describe('src/pages/api/login.ts (setSession after authentication)', () => {
   it('signs in: data in the session, session id rotated, cookie carries it to the next request', async () => {
-    const state = await requestState(null);
-    const before = state.session.id;
-    const response = await POST({
-      request: postJson({ email: 'admin@example.com', password: 'correct horse' }),
-      locals: { sessionkit: state },
-    } as never);
+    let before = '';
+    let after = '';
+    const response = await inRequest(
+      postJson({ email: 'admin@example.com', password: 'correct horse' }),
+      async (context) => {
+        before = context.locals.sessionkit.session.id;
+        const answer = await POST(context as never);
+        after = context.locals.sessionkit.session.id;
+        return answer;
+      },
+    );
     expect(response.status).toBe(200);
-    await Promise.all(state.pending);
-    expect(state.session.id).not.toBe(before);
-    const next = await requestState(await commit(state));
-    const context = { locals: { sessionkit: next } };
-    expect(getSession(context)).toMatchObject({ userId: 'u_admin', email: 'admin@example.com', role: 'admin' });
-    expect(hasRole('admin', context)).toBe(true);
-    expect(hasPermission('settings:write', context)).toBe(true);
+    expect(after).not.toBe(before);
+    const next = new Request('https://app.test/', { headers: { cookie: cookieAfter(response) } });
+    await inRequest(next, (context) => {
+      expect(getSession(context)).toMatchObject({ userId: 'u_admin', email: 'admin@example.com', role: 'admin' });
+      expect(hasRole('admin', context)).toBe(true);
+      expect(hasPermission('settings:write', context)).toBe(true);
+      return new Response('checked');
+    });
   });
 
   it('wrong credentials: 401 and no session', async () => {
-    const state = await requestState(null);
-    const response = await POST({
-      request: postJson({ email: 'admin@example.com', password: 'nope' }),
-      locals: { sessionkit: state },
-    } as never);
+    const response = await inRequest(postJson({ email: 'admin@example.com', password: 'nope' }), async (context) => {
+      const answer = await POST(context as never);
+      expect(getSession(context)).toBeNull();
+      return answer;
+    });
     expect(response.status).toBe(401);
-    expect(getSession({ locals: { sessionkit: state } })).toBeNull();
-    expect(await manager.commit(state.session)).toEqual([]);
+    expect(response.headers.getSetCookie()).toEqual([]);
   });
 });
 
 describe('sessionkit/server helpers keep the astro-sessionkit call shapes', () => {
   it('work without arguments inside a request (AsyncLocalStorage), like astro-sessionkit', async () => {
-    const store = createAsyncLocalContextStore()!;
-    setContextStore(store);
-    const state = await requestState(null);
-    await store.run(state, async () => {
+    const response = await kit.handle(new Request('https://app.test/'), async () => {
       expect(getSession()).toBeNull();
       expect(() => requireSession()).toThrow(
         expect.toSatisfy((error: unknown) => isSessionKitError(error, 'ERR_UNAUTHENTICATED')),
@@ -117,48 +122,82 @@ describe('sessionkit/server helpers keep the astro-sessionkit call shapes', () =
       expect(requireSession().userId).toBe('u1');
       expect(hasRole('editor')).toBe(true);
       expect(hasPermission('posts:delete')).toBe(false);
+      return new Response('checked');
     });
+    expect(response.status).toBe(200);
   });
 
   it('setSession still validates the session shape (ERR_SESSION_INVALID)', async () => {
-    const context = { locals: { sessionkit: await requestState(null) } };
-    expect(() => setSession(context, { email: 'a@example.com' } as never)).toThrow(
-      expect.toSatisfy((error: unknown) => isSessionKitError(error, 'ERR_SESSION_INVALID')),
-    );
+    await inRequest(new Request('https://app.test/'), (context) => {
+      expect(() => setSession(context, { email: 'a@example.com' } as never)).toThrow(
+        expect.toSatisfy((error: unknown) => isSessionKitError(error, 'ERR_SESSION_INVALID')),
+      );
+      return new Response('checked');
+    });
   });
 });
 
-describe('astro.config.mjs with access hooks (self-contained functions stay in the config)', () => {
-  it('the hooks pass the config-time check and work after being rebuilt for the server', async () => {
+describe('astro.config.mjs is plain data; functions move to src/sessionkit.ts', () => {
+  it('the options are written into the server bundle as JSON, next to the runtime config file', async () => {
     const config = (await import(new URL('astro.config.mjs', snippetRoot).href)).default as {
       integrations: AstroIntegration[];
     };
-    const source = setUp(config.integrations[0]!);
+    const source = await setUp(config.integrations[0]!);
     expect(source).toContain('src/sessionkit.ts');
-    const options = optionsOf(source);
-    const guard = createGuard({ rules: [{ pattern: '/admin/**', role: 'admin' }], access: options.access });
+    const line = source.split('\n').find((entry) => entry.startsWith('export const options = '))!;
+    expect(JSON.parse(line.slice('export const options = '.length).replace(/;$/, ''))).toMatchObject({
+      loginPath: '/login',
+      protect: [{ pattern: '/admin/**', role: 'admin' }],
+    });
+  });
+
+  it('the access hooks work from src/sessionkit.ts', async () => {
+    const guard = createGuard({ rules: [{ pattern: '/admin/**', role: 'admin' }], access: runtimeConfig.access });
     const allowed = await guard.decide({ session: { userId: 'u1', primaryRole: 'admin' }, path: '/admin' });
     expect(allowed.action).toBe('allow');
     const denied = await guard.decide({ session: { userId: 'u2', role: 'admin' }, path: '/admin' });
     expect(denied.action).toBe('deny');
-    const permissions = options.access?.getPermissions?.({ permissions: ['a'], dynamicPerms: ['b'] });
+    const permissions = runtimeConfig.access?.getPermissions?.({ permissions: ['a'], dynamicPerms: ['b'] });
     expect(permissions).toEqual(['a', 'b']);
   });
 
-  it('a function that closes over an import is refused at config time, pointing to src/sessionkit.ts', () => {
-    const plans = { isPremium: (plan: unknown) => plan === 'premium' };
-    const integration = sessionkit({
-      protect: [{ pattern: '/premium/**', allow: (session) => plans.isPremium(session.subscription) }],
-    });
-    const root = pathToFileURL(`${mkdtempSync(`${tmpdir()}/sk-astro-`)}/`);
-    expect(() => setUp(integration, root)).toThrow(
-      expect.toSatisfy(
-        (error: unknown) =>
-          isSessionKitError(error, 'ERR_CONFIG_INVALID') &&
-          /"plans"/.test(error.message) &&
-          /src\/sessionkit\.ts/.test(error.hint ?? ''),
-      ),
-    );
+  it('an allow function in astro.config is refused, and the hint is the rule rewritten for src/sessionkit.ts', async () => {
+    // The astro-sessionkit README's "custom logic" rule.
+    const allow = (session: { subscription?: string } | null) => session?.subscription === 'premium';
+    const { message, hint } = await refusalOf({
+      loginPath: '/login',
+      protect: [
+        { pattern: '/admin/**', role: 'admin' },
+        { pattern: '/premium/**', allow },
+      ],
+    } as never);
+    expect(message).toContain('sessionkit().protect[1].allow is a function: move this rule to src/sessionkit.ts');
+    expect(hint).toContain("import { defineSessionkit } from 'sessionkit/astro/config';");
+    expect(hint).toContain(`protect: [{ pattern: '/premium/**', allow: ${String(allow)} }]`);
+  });
+
+  it('`allow: () => true` is refused with the explicit signed-in requirement as the fix', async () => {
+    const { message, hint } = await refusalOf({ protect: [{ pattern: '/account', allow: () => true }] } as never);
+    expect(message).toContain('sessionkit().protect[0].allow is a function');
+    expect(hint).toContain("{ pattern: '/account', authenticated: true }");
+    expect(hint).toContain("protect: [{ pattern: '/account', allow: () => true }]");
+  });
+
+  it('access hooks in astro.config are refused, with the block to move', async () => {
+    const getRole = (session: { primaryRole?: string }) => session.primaryRole ?? null;
+    const { message, hint } = await refusalOf({ access: { getRole } } as never);
+    expect(message).toContain('sessionkit().access.getRole is a function: move "access" to src/sessionkit.ts');
+    expect(hint).toContain(`access: { getRole: ${String(getRole)} }`);
+  });
+
+  it('the runtime config file named in the fix is the one configFile points to', async () => {
+    const { message, hint } = await refusalOf({
+      configFile: 'src/auth/sessionkit.ts',
+      protect: [{ pattern: '/x', role: 'admin', allow: (session: { team?: string }) => session.team === 'red' }],
+    } as never);
+    expect(message).toContain('move this rule to src/auth/sessionkit.ts');
+    expect(hint).toContain('// src/auth/sessionkit.ts');
+    expect(hint).not.toContain('authenticated: true');
   });
 });
 

@@ -8,7 +8,7 @@ import { parseSetCookie } from 'cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionKitError } from '../../src/core/errors.ts';
 import type { SessionEvent } from '../../src/core/events.ts';
-import { createSessionManager, type SessionManager } from '../../src/core/manager.ts';
+import { createSessionManager, type StoreSessionManager as SessionManager } from '../../src/core/manager.ts';
 import type { SessionStore } from '../../src/core/store.ts';
 import { CookieJar, createTestClock, testSecrets } from '../support/fixtures.ts';
 

@@ -1,7 +1,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { createKeyRing } from '../../src/core/keyring.ts';
-import { createSessionManager } from '../../src/core/manager.ts';
+import { createSessionManager, type StoreSessionManager } from '../../src/core/manager.ts';
 import { encryptStore } from '../../src/stores/encrypt.ts';
 import { memoryStore } from '../../src/stores/memory.ts';
 import { sqliteStore } from '../../src/stores/sqlite.ts';
@@ -23,7 +23,7 @@ describeStoreConformance('encryptStore(sqlite)', async () => {
 });
 
 describe('encryptStore', () => {
-  async function signIn(manager: ReturnType<typeof createSessionManager>) {
+  async function signIn(manager: StoreSessionManager) {
     const request = new Request('https://app.test/', { headers: { 'user-agent': 'SecretBrowser/1.0' } });
     const { session } = await manager.load(request);
     session.set('userId', 'enc-user');

@@ -1,7 +1,7 @@
 // astro.config.mjs
 import node from '@astrojs/node';
 import { defineConfig } from 'astro/config';
-import sessionkit from 'sessionkit/astro';
+import sessionkit from 'sessionkit';
 
 export default defineConfig({
   output: 'server',
@@ -10,13 +10,6 @@ export default defineConfig({
     sessionkit({
       loginPath: '/login',
       protect: [{ pattern: '/admin/**', role: 'admin' }],
-      access: {
-        // Custom role extraction
-        getRole: (session) => session?.primaryRole ?? null,
-
-        // Custom permissions extraction
-        getPermissions: (session) => [...(session?.permissions ?? []), ...(session?.dynamicPerms ?? [])],
-      },
     }),
   ],
 });

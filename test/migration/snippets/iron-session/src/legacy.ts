@@ -1,6 +1,6 @@
 // src/legacy.ts: while old iron-session cookies are still around, carry them over once
+import { parseCookie } from 'cookie';
 import { unsealData } from 'iron-session';
-import { parseCookieHeader } from 'sessionkit';
 import { type SessionData, sessionStorage } from './session.ts';
 
 const legacyCookieName = 'myapp_session';
@@ -8,7 +8,7 @@ const legacyCookieName = 'myapp_session';
 export async function getSessionWithLegacy(request: Request) {
   const session = await sessionStorage.getSession(request);
   const setCookies: string[] = [];
-  const legacy = parseCookieHeader(request.headers.get('cookie'))[legacyCookieName];
+  const legacy = parseCookie(request.headers.get('cookie') ?? '')[legacyCookieName];
   if (legacy !== undefined) {
     if (session.isNew) {
       // {} when the old cookie is expired, tampered or sealed with an unknown password

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rawPathOf } from './guarding.ts';
+import { rawPathOf } from './guard.ts';
 
 describe('rawPathOf', () => {
   it('keeps the path exactly as sent', () => {

@@ -1,32 +1,12 @@
 /**
- * Request-scoped access to the current session, so `getSession()` works anywhere in a request
- * without passing the context around. Uses `AsyncLocalStorage` where the runtime has it
- * (Node, Deno, Bun, workerd with nodejs_compat), or the app's own `runWithContext` /
- * `getContextStore` pair.
+ * Request-scoped access to the current request state, so `getSession()` works anywhere in a
+ * request without passing a context around. Uses `AsyncLocalStorage` where the runtime has it
+ * (Node, Deno, Bun, workerd with nodejs_compat), found at run time (no static `node:` import), or
+ * the app's own `runWithContext` / `getContextStore` pair.
  *
  * @module
  */
-import type { SessionManager } from '../core/manager.ts';
-import type { Session, SessionData } from '../core/session.ts';
-import type { AccessHooks } from '../guard/rules.ts';
-
-/** What sessionkit keeps per request. Also available as `context.locals.sessionkit`. */
-export interface RequestSessionState<Data extends SessionData = SessionData> {
-  /** The session handle of this request. */
-  session: Session<Data>;
-  /** The session manager that loaded it (used to rotate or revoke). */
-  readonly manager: SessionManager<Data>;
-  /** Role and permission extraction configured for the app. */
-  readonly access: AccessHooks<Data> | undefined;
-  /** The CSRF token for forms and fetch calls in this request (`''` when CSRF protection is off). */
-  readonly csrfToken: string;
-  /** True when the session store could not be reached: the session is empty and will not be saved. */
-  readonly storeUnavailable: boolean;
-  /** Sessions replaced during this request (cleared, then signed in again): committed before `session`. */
-  readonly retired: Session<Data>[];
-  /** Session work started without `await` by the app; the middleware waits for it before committing. */
-  readonly pending: Promise<unknown>[];
-}
+import type { RequestSessionState } from './state.ts';
 
 /** Runs `fn` with `state` as the current request state. */
 export type RunWithContext = <T>(state: RequestSessionState, fn: () => T) => T;
@@ -60,7 +40,15 @@ function findAsyncLocalStorage(): AsyncLocalStorageClass | undefined {
 const storeKey = Symbol.for('sessionkit.context-store');
 const holder = globalThis as { [storeKey]?: ContextStore };
 
-/** A context store on `AsyncLocalStorage`, or `undefined` when the runtime has none. */
+/**
+ * A context store on `AsyncLocalStorage`, or `undefined` when the runtime has none.
+ *
+ * @example
+ * ```ts
+ * const store = createAsyncLocalContextStore();
+ * if (store) setContextStore(store);
+ * ```
+ */
 export function createAsyncLocalContextStore(): ContextStore | undefined {
   const AsyncLocalStorage = findAsyncLocalStorage();
   if (AsyncLocalStorage === undefined) return undefined;
@@ -69,9 +57,14 @@ export function createAsyncLocalContextStore(): ContextStore | undefined {
 }
 
 /**
- * Installs the context store used by `sessionkit/server` helpers. The Astro integration calls
- * this once; other servers call it with their own pair if they lack `AsyncLocalStorage`.
- * Kept on `globalThis` so duplicated module instances (dev servers) share it.
+ * Installs the context store used by `sessionkit/server` helpers. `createSessionkit()` installs
+ * the one it is given; call this yourself only to replace it. Kept on `globalThis` so duplicated
+ * module instances (dev servers) share it.
+ *
+ * @example
+ * ```ts
+ * setContextStore({ run: (state, fn) => storage.run(state, fn), get: () => storage.getStore() });
+ * ```
  */
 export function setContextStore(store: ContextStore): void {
   holder[storeKey] = store;
