@@ -49,7 +49,13 @@ export async function startApp(
 
 const sessionCookie = '__Host-session';
 
-function postForm(browser: Browser, path: string, fields: Record<string, string>, headers = {}): Promise<Response> {
+/** A browser's form POST: urlencoded body, same-origin `Origin` (`Browser` adds `Sec-Fetch-Site`). */
+export function postForm(
+  browser: Browser,
+  path: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return browser.fetch(path, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', origin: browser.base, ...headers },

@@ -7,19 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, buildFixture, type FixtureServer } from '../support/astro.ts';
 import { testSecrets } from '../support/fixtures.ts';
+import { postForm } from './app-suite.ts';
 import { serveOnWorkerd } from './wrangler.ts';
 
 const fixture = 'astro-cloudflare';
 const sessionCookie = '__Host-session';
-
-/** A browser's form POST: urlencoded body, same-origin Origin (Sec-Fetch-Site added by Browser). */
-function postForm(browser: Browser, path: string, fields: Record<string, string>): Promise<Response> {
-  return browser.fetch(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: browser.base },
-    body: new URLSearchParams(fields).toString(),
-  });
-}
 
 /** Signs in through the login form; returns the sign-in response. */
 async function signIn(browser: Browser, email: string): Promise<Response> {
