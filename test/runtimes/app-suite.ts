@@ -68,13 +68,14 @@ async function signIn(browser: Browser, email: string): Promise<Response> {
   return postForm(browser, '/login', { csrf_token: token, email });
 }
 
-/** Registers the suite for one runtime; `start` serves the app in a configuration. */
+/** Registers the suite for one runtime; `start` serves the app in a configuration (all, or `only`). */
 export function describeAppOn(
   runtime: string,
   expectedRuntime: RegExp,
   start: (configuration: AppConfiguration) => Promise<FixtureServer>,
+  only: readonly AppConfiguration[] = configurations,
 ): void {
-  describe.each(configurations)(`${runtime}: %s`, (configuration) => {
+  describe.each(only)(`${runtime}: %s`, (configuration) => {
     let server: FixtureServer;
     beforeAll(async () => {
       server = await start(configuration);
