@@ -6,7 +6,7 @@
  * this folder drive it over HTTP.
  */
 import { type CryptoEngine, createKeyRing, createSessionManager, isSessionKitError } from 'sessionkit';
-import { createCsrfProtection, csrfFailureResponse, isSafeMethod } from 'sessionkit/csrf';
+import { createCsrfProtection, csrfFailureResponse, csrfMeta, escapeHtml, isSafeMethod } from 'sessionkit/csrf';
 import { createGuard, requestInput } from 'sessionkit/guard';
 import { sqliteStore } from 'sessionkit/stores/sqlite';
 
@@ -28,7 +28,7 @@ const users: Record<string, { userId: string; role: string }> = {
 function page(body: string, token: string, setCookies: string[], status = 200): Response {
   const headers = new Headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
   for (const cookie of setCookies) headers.append('set-cookie', cookie);
-  return new Response(`<html><head><meta name="csrf-token" content="${token}"></head><body>${body}</body></html>`, {
+  return new Response(`<html><head>${csrfMeta(token)}</head><body>${body}</body></html>`, {
     status,
     headers,
   });
@@ -102,14 +102,15 @@ export function createApp(settings: AppSettings): (request: Request) => Promise<
     const notice = session.flash('notice') as string | undefined;
     // Issue the token for the id the session will have once committed (new sessions included).
     const token = await csrf.issueToken(session.id);
-    const flash = notice === undefined ? '' : `<p id="notice">${notice}</p>`;
+    const flash = notice === undefined ? '' : `<p id="notice">${escapeHtml(notice)}</p>`;
     if (route === 'GET /login') {
       const setCookies = await sessions.commit(session, { always: session.isNew });
       return page(`${flash}<form method="post" action="/login"></form>`, token, setCookies);
     }
     if (route === 'GET /dashboard') {
       const setCookies = await sessions.commit(session);
-      const body = `${flash}<h1>Welcome, ${session.data.email}</h1><p id="runtime">${settings.runtime}</p>`;
+      const email = escapeHtml(String(session.data.email));
+      const body = `${flash}<h1>Welcome, ${email}</h1><p id="runtime">${escapeHtml(settings.runtime)}</p>`;
       return page(body, token, setCookies);
     }
     if (route === 'GET /admin') return page('<h1>Admin home</h1>', token, await sessions.commit(session));

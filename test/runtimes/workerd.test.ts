@@ -22,8 +22,18 @@ async function signIn(browser: Browser, email: string): Promise<Response> {
 }
 
 const servers = new Map<'cookie' | 'kv', FixtureServer>();
+/** Workers have no node:sqlite: the store configuration is the configuration error tested below. */
+const appConfigurations = configurations.filter((configuration) => !configuration.store);
+/** The test app's Workers, started first so that they boot while Astro builds the fixture. */
+const appServers = new Map<string, Promise<FixtureServer>>();
 
 beforeAll(async () => {
+  for (const configuration of appConfigurations) {
+    const vars = { ...configuration.env, SESSIONKIT_SECRET: testSecrets[1] };
+    const starting = serveWorker(`${repoRoot}test/runtimes/wrangler.json`, vars);
+    starting.catch(() => undefined); // its suite awaits it and reports the failure
+    appServers.set(configuration.name, starting);
+  }
   buildFixture(fixture);
   const secret = testSecrets[0];
   const [cookie, kv] = await Promise.all([
@@ -35,7 +45,9 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([...servers.values()].map((server) => server.stop()));
+  const started = await Promise.allSettled(appServers.values());
+  const app = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  await Promise.all([...servers.values(), ...app].map((server) => server.stop()));
 });
 
 function server(mode: 'cookie' | 'kv'): FixtureServer {
@@ -180,8 +192,10 @@ describe('what Workers cannot do', () => {
 describeAppOn(
   'workerd (test app)',
   /workerd \(Cloudflare-Workers\)/,
-  (configuration) =>
-    serveWorker(`${repoRoot}test/runtimes/wrangler.json`, { ...configuration.env, SESSIONKIT_SECRET: testSecrets[1] }),
-  // Workers have no node:sqlite: the store configuration is the configuration error tested above.
-  configurations.filter((configuration) => !configuration.store),
+  (configuration) => {
+    const starting = appServers.get(configuration.name);
+    if (starting === undefined) throw new Error(`no Worker was started for ${configuration.name}`);
+    return starting;
+  },
+  appConfigurations,
 );
