@@ -63,6 +63,20 @@ export function postForm(
   });
 }
 
+/** A JSON POST from a same-origin page (`Origin` and token headers as given in `headers`). */
+export function postJsonWith(
+  browser: Browser,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return browser.fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: browser.base, ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
 async function signIn(browser: Browser, email: string): Promise<Response> {
   const token = await browser.csrfToken('/login');
   return postForm(browser, '/login', { csrf_token: token, email });
@@ -160,17 +174,14 @@ export function describeAppOn(
       const browser = new Browser(server.url);
       await signIn(browser, 'user@example.com');
       const token = await browser.csrfToken('/dashboard');
-      const missing = await browser.fetch('/api/notes', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', origin: browser.base },
-        body: JSON.stringify({ text: 'no token' }),
-      });
+      const missing = await postJsonWith(browser, '/api/notes', { text: 'no token' });
       expect(missing.status).toBe(403);
-      const crossSite = await browser.fetch('/api/notes', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', origin: 'https://evil.example', 'x-csrf-token': token },
-        body: JSON.stringify({ text: 'cross-site' }),
-      });
+      const crossSite = await postJsonWith(
+        browser,
+        '/api/notes',
+        { text: 'cross-site' },
+        { origin: 'https://evil.example', 'x-csrf-token': token },
+      );
       expect(crossSite.status).toBe(403);
       expect(await crossSite.json()).toMatchObject({ error: { reason: 'origin' } });
       const accepted = await browser.postJson('/api/notes', { text: 'kept' }, token);

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, buildFixture, type FixtureServer } from '../support/astro.ts';
 import { testSecrets } from '../support/fixtures.ts';
-import { configurations, describeAppOn, postForm, repoRoot } from './app-suite.ts';
+import { configurations, describeAppOn, postForm, postJsonWith, repoRoot } from './app-suite.ts';
 import { serveOnWorkerd, serveWorker } from './wrangler.ts';
 
 const fixture = 'astro-cloudflare';
@@ -106,22 +106,14 @@ describe.each(['cookie', 'kv'] as const)('Astro on workerd, %s sessions', (mode)
     const browser = new Browser(server(mode).url);
     await signIn(browser, 'user@example.com');
     const token = await browser.csrfToken('/dashboard');
-    const noToken = await browser.fetch('/api/notes', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: browser.base },
-      body: JSON.stringify({ text: 'no token' }),
-    });
+    const noToken = await postJsonWith(browser, '/api/notes', { text: 'no token' });
     expect(noToken.status).toBe(403);
-    const crossSite = await browser.fetch('/api/notes', {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        origin: 'https://evil.example',
-        'sec-fetch-site': 'cross-site',
-        'x-csrf-token': token,
-      },
-      body: JSON.stringify({ text: 'cross-site' }),
-    });
+    const crossSite = await postJsonWith(
+      browser,
+      '/api/notes',
+      { text: 'cross-site' },
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'x-csrf-token': token },
+    );
     expect(crossSite.status).toBe(403);
 
     const accepted = await browser.postJson('/api/notes', { text: 'first' }, token);
