@@ -390,6 +390,25 @@ function cookieSection(cookie) {
   ].join('\n');
 }
 
+function webcryptoSection(webcrypto) {
+  const settings = webcrypto.settings;
+  const rows = webcrypto.rows.map((row) => [
+    row.runtime,
+    row.variant === 'sessionkit (WebCrypto)' ? `**${row.variant}**` : row.variant,
+    fixed(row.microsPerOp, 2),
+    row.variant === 'sessionkit (WebCrypto)'
+      ? '1.00x (reference)'
+      : `${times(row.vsSessionkitWebCrypto)} (${fixed(row.vsSessionkitWebCryptoQuartiles[0], 2)}–${fixed(row.vsSessionkitWebCryptoQuartiles[1], 2)})`,
+  ]);
+  return [
+    '## Cookie sessions on workerd, Deno and Bun (WebCrypto)',
+    '',
+    `The same operation (read the Cookie header, change one field, produce Set-Cookie) on each runtime, each in its own process, ${settings.inFlight} in flight, ${settings.rounds} rounds after one warm-up (bench/webcrypto). ${thousands(settings.users)} users with cookies sealed beforehand by another instance, drawn by Zipf(${settings.zipfExponent}) popularity; each browser sends back the cookie it was last given. "every cookie unseen" and "one cookie repeated" are secondary rows. Every block of a variant (${settings.blockMilliseconds} ms of operations) runs right next to a block of sessionkit on WebCrypto in the same process; the ratio column is the median of those paired ratios, with the middle half of them in brackets. µs are medians over blocks: compare them within a runtime only. Run on its own (\`npx node bench/run.mjs webcrypto\`) on ${webcrypto.date.slice(0, 10)}, ${webcrypto.machine.cpus} vCPUs (${webcrypto.machine.cpu}), load average ${webcrypto.machine.loadAverage.before.join(' / ')} at the start.`,
+    '',
+    table(['runtime', 'implementation', 'µs / operation', 'vs sessionkit (WebCrypto)'], rows, ['l', 'l', 'r', 'r']),
+  ].join('\n');
+}
+
 function storesSection(stores) {
   return [
     '## Stores: load a session by cookie and commit it',
@@ -450,6 +469,7 @@ function main() {
   const run = read('run');
   const http = read('http');
   const cookie = read('cookie');
+  const webcrypto = read('webcrypto');
   const stores = read('stores');
   const guard = read('guard');
   const middleware = read('middleware');
@@ -488,6 +508,7 @@ function main() {
   if (page) sections.push(pageSection(page));
   if (middleware) sections.push(middlewareSection(middleware));
   if (cookie) sections.push(cookieSection(cookie));
+  if (webcrypto) sections.push(webcryptoSection(webcrypto));
   if (stores) sections.push(storesSection(stores));
   if (guard) sections.push(guardSection(guard));
   if (soak) sections.push(soakSection(soak));

@@ -5,8 +5,8 @@
 //   npm run bench                   (builds the library first, then this file)
 //   npx node bench/run.mjs http     (only the named suites; the others' last results stay)
 //
-// Suites: cookie (bench/cookie), stores (bench/stores), guard (bench/guard), middleware, http and
-// page (bench/http). Each has a time limit, so the whole run is bounded (about 12 to 15 minutes on 2 CPUs).
+// Suites: cookie (bench/cookie), webcrypto (bench/webcrypto: workerd, Deno, Bun), stores
+// (bench/stores), guard (bench/guard), middleware, http and page (bench/http). Each has a time limit, so the whole run is bounded (about 12 to 15 minutes on 2 CPUs).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
@@ -59,6 +59,12 @@ const suites = {
     env: { BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? '3' },
     writesOut: true,
     limitSeconds: 180,
+  },
+  webcrypto: {
+    script: 'bench/webcrypto/webcrypto.bench.mjs',
+    env: { BENCH_WEBCRYPTO_ROUNDS: process.env.BENCH_WEBCRYPTO_ROUNDS ?? '15' },
+    writesOut: true,
+    limitSeconds: 360,
   },
   stores: {
     script: 'bench/stores/stores.bench.mjs',

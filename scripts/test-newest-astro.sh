@@ -15,12 +15,13 @@ tar -C "$repo" -cf - \
   --exclude='./examples/node_modules' --exclude='./test/fixtures/node_modules' \
   --exclude='*/dist' --exclude='*/.astro' --exclude='./bench/.tmp' . | tar -C "$scratch" -xf -
 cd "$scratch"
-# The locked tree, then the newest astro 7 / node adapter 11 over it, without touching the lock.
-npm install --no-audit --no-fund --no-save astro@7 @astrojs/node@11 >/dev/null
+# The locked tree, then the newest astro 7 / node adapter 11 / Cloudflare adapter 14 over it,
+# without touching the lock.
+npm install --no-audit --no-fund --no-save astro@7 @astrojs/node@11 @astrojs/cloudflare@14 >/dev/null
 export PATH="$scratch/node_modules/.bin:$PATH"
-versions=$(node -p "['astro','@astrojs/node','vite'].map((name) => name + ' ' + require(name + '/package.json').version).join(', ')")
+versions=$(node -p "['astro','@astrojs/node','@astrojs/cloudflare','vite'].map((name) => name + ' ' + require(name + '/package.json').version).join(', ')")
 echo "node $(node --version); newest: $versions (lockfile: $(cd "$repo" && node -p "require('astro/package.json').version"))"
 npm run --silent build
 # Every suite that builds or serves an Astro app, then the browser tests.
-npx vitest run test/astro test/adapters/astro.test.ts test/security test/migration
+npx vitest run test/astro test/adapters/astro.test.ts test/security test/migration test/runtimes/workerd.test.ts
 npx vitest run --config vitest.e2e.config.ts

@@ -104,7 +104,12 @@ function openDatabase(path: string): DatabaseSync {
   const getBuiltinModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
     ?.getBuiltinModule;
   const sqlite = getBuiltinModule?.('node:sqlite') as typeof import('node:sqlite') | undefined;
-  if (sqlite === undefined) throw configError('sqliteStore(): node:sqlite is not available in this runtime.');
+  // workerd (Cloudflare Workers) has a node:sqlite whose DatabaseSync cannot be constructed.
+  if (sqlite === undefined || globalThis.navigator?.userAgent === 'Cloudflare-Workers')
+    throw configError(
+      'sqliteStore() needs node:sqlite, which this runtime lacks (Node >= 22.13, Deno and Bun have it; Cloudflare Workers do not).',
+      'On Workers, keep sessions in Workers KV (unstorageStore() with the unstorage driver cloudflare-kv-binding, see docs/stores.md) or in sealed cookies (no store).',
+    );
   const database = new sqlite.DatabaseSync(path);
   // At startup, before any request: switching to WAL takes a lock, and another process opening
   // the same file at the same moment (two instances starting together) must make this one

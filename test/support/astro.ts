@@ -58,15 +58,16 @@ async function waitForServer(url: string, child: ChildProcess, output: () => str
   throw new Error(`server at ${url} did not start in ${timeoutMs} ms:\n${output()}`);
 }
 
-/** Starts a server process and waits until it answers at `url`. */
+/** Starts a server process (Node unless `command` names another program) and waits until it answers at `url`. */
 export function startServerProcess(
   args: string[],
   cwd: string,
   env: Record<string, string>,
   url: string,
   timeoutMs: number,
+  command: string = process.execPath,
 ): Promise<FixtureServer> {
-  const child = spawn(process.execPath, args, {
+  const child = spawn(command, args, {
     cwd,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
