@@ -123,6 +123,11 @@ export interface SessionStore {
   deleteByUser(userId: string, exceptId?: string): Promise<string[]>;
   /** Drops expired rows now (stores without native TTL); returns how many. */
   sweep?(nowSeconds: number): Promise<number>;
+  /**
+   * Releases what the store itself created (timers, subscriptions, clients it opened), never a
+   * client the app passed in. Call it once at shutdown; the store is not used afterwards.
+   */
+  dispose?(): Promise<void>;
 }
 
 /**
@@ -142,6 +147,32 @@ export class StoredSessionUnreadable extends Error {
     super(`stored session could not be read: ${reason}`);
     this.name = 'StoredSessionUnreadable';
     this.reason = reason;
+  }
+}
+
+/**
+ * Thrown by {@link SessionStore.deleteByUser} when it failed part-way: the sessions in
+ * `deletedIds` were deleted before the failure (`cause`); other sessions of the user may still
+ * exist. Calling `deleteByUser` again is safe and deletes the rest.
+ *
+ * @example
+ * ```ts
+ * if (failure !== undefined) throw new StoredSessionsPartlyDeleted(deleted, failure);
+ * ```
+ */
+export class StoredSessionsPartlyDeleted extends Error {
+  /** The sessions deleted before the failure. */
+  readonly deletedIds: readonly string[];
+
+  constructor(deletedIds: readonly string[], cause: unknown) {
+    super(
+      `deleted ${deletedIds.length} session(s), then failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'StoredSessionsPartlyDeleted';
+    this.deletedIds = deletedIds;
   }
 }
 

@@ -6,6 +6,7 @@ import type { SessionEvent } from '../../src/core/events.ts';
 import { createSessionManager } from '../../src/core/manager.ts';
 import { redisStore } from '../../src/stores/redis.ts';
 import { CookieJar, testSecrets } from '../support/fixtures.ts';
+import { type Gate, gateMethods } from '../support/interleavings.ts';
 import { ensureRedis, type OwnCluster, startOwnRedis, startRedisCluster } from '../support/services.ts';
 import { describeStoreConformance } from './conformance.ts';
 
@@ -41,6 +42,11 @@ async function dumpKeys(client: AnyClient, pattern: string): Promise<string> {
   return JSON.stringify(entries);
 }
 
+/** A client whose commands each pass `gate` first (delays injected between the store's steps). */
+function gatedClient(client: AnyClient, gate: Gate): AnyClient {
+  return gateMethods(client, ['get', 'evalsha', 'eval'], gate);
+}
+
 async function deleteKeys(client: AnyClient, pattern: string): Promise<void> {
   for (const key of await keysOf(client, pattern)) await client.del(key);
 }
@@ -55,6 +61,7 @@ describeStoreConformance('redis (single node)', async () => {
     store: redisStore({ client, prefix }),
     second: redisStore({ client: other, prefix }),
     dump: () => dumpKeys(client, `${prefix}*`),
+    gated: (gate) => [client, other].map((handle) => redisStore({ client: gatedClient(handle, gate), prefix })),
     async close() {
       await deleteKeys(client, `${prefix}*`);
       client.disconnect();
@@ -84,6 +91,8 @@ describe('redis cluster (3 masters started by the test)', () => {
         store,
         second: redisStore({ client: other, prefix: 'sk:' }),
         dump: () => dumpKeys(client, 'sk:*'),
+        gated: (gate) =>
+          [client, other].map((handle) => redisStore({ client: gatedClient(handle, gate), prefix: 'sk:' })),
         async close() {
           // Sessions really are spread over the masters (no single-slot shortcut).
           const perNode = await Promise.all(client.nodes('master').map((node) => node.dbsize()));
