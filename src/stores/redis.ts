@@ -110,6 +110,19 @@ export interface RedisStore extends SessionStore {
 
 type Document = Record<string, unknown>;
 
+/**
+ * A revocation applied on the master that fewer replicas than `waitForReplicas.replicas`
+ * acknowledged in time: the session is signed out, but a failover could still bring it back.
+ */
+class RevocationNotReplicated extends Error {
+  constructor(where: string, acknowledged: number, replicas: number, timeoutMs: number) {
+    super(
+      `${where}: the revocation reached ${acknowledged} of ${replicas} replica(s) within ${timeoutMs} ms (waitForReplicas); it is applied on the master, and retrying is safe.`,
+    );
+    this.name = 'RevocationNotReplicated';
+  }
+}
+
 const movedReply = /^(MOVED|ASK) /;
 
 /**
@@ -205,11 +218,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           if (scriptError !== null) throw scriptError;
           if (Number(result) !== 1) return result; // nothing was written: nothing to wait for
           if (waitError !== null) throw waitError;
-          if (Number(acknowledged) < replicas) {
-            throw new Error(
-              `${where}: the revocation reached ${Number(acknowledged)} of ${replicas} replica(s) within ${timeoutMs} ms (waitForReplicas); it is applied on the master, and retrying is safe.`,
-            );
-          }
+          if (Number(acknowledged) < replicas)
+            throw new RevocationNotReplicated(where, Number(acknowledged), replicas, timeoutMs);
           return result;
         };
 
@@ -357,8 +367,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         let failure: unknown;
         outcomes.forEach((outcome, index) => {
           const id = ids[index] as string;
-          if (outcome.status === 'rejected') failure ??= outcome.reason;
-          else if (Number(outcome.value) === 1) deleted.push(id);
+          if (outcome.status === 'rejected') {
+            failure ??= outcome.reason;
+            // Signed out on the master, not yet confirmed by replicas: reported as revoked.
+            if (outcome.reason instanceof RevocationNotReplicated) deleted.push(id);
+          } else if (Number(outcome.value) === 1) deleted.push(id);
           if (outcome.status === 'fulfilled' && Number(outcome.value) > 0) dead.push(id);
         });
         if (failure !== undefined) throw new StoredSessionsPartlyDeleted(deleted, explain(failure));
