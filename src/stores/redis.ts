@@ -48,22 +48,33 @@ import { encodeDocument, isNoScript, jsonText, type ScriptName, scripts, sha1Of,
 
 /** The part of an ioredis pipeline the store uses with {@link RedisStoreOptions.waitForReplicas}. */
 export interface RedisPipelineLike {
-  evalsha(sha1: string, numKeys: number, ...args: (string | number)[]): RedisPipelineLike;
-  eval(script: string, numKeys: number, ...args: (string | number)[]): RedisPipelineLike;
+  exists(key: string): RedisPipelineLike;
   wait(replicas: number, timeoutMs: number): RedisPipelineLike;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 /**
  * The part of an ioredis client (`Redis` or `Cluster`) the store uses. Any object with these
- * methods works (e.g. a small adapter over node-redis's `sendCommand`); `pipeline` only with
- * `waitForReplicas`.
+ * methods works (e.g. a small adapter over node-redis's `sendCommand`).
  */
 export interface RedisClientLike {
   get(key: string): Promise<string | null>;
   evalsha(sha1: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
-  pipeline?(): RedisPipelineLike;
+}
+
+/** Options of {@link RedisStoreOptions.waitForReplicas}. */
+export interface WaitForReplicasOptions {
+  /** How many replicas of the session's shard must have the revocation. */
+  replicas: number;
+  /** How long to wait for them (Redis `WAIT` timeout); must leave room within `operationTimeoutMs`. */
+  timeoutMs: number;
+  /**
+   * A connection used only for revocations, e.g. `client.duplicate()` (yours to close). `WAIT`
+   * blocks the connection it runs on: on the shared client every other request would queue
+   * behind it, for up to `timeoutMs` when a replica is slow or down.
+   */
+  client: RedisClientLike & { pipeline(): RedisPipelineLike };
 }
 
 /** Options of {@link redisStore}. */
@@ -83,14 +94,15 @@ export interface RedisStoreOptions {
    */
   operationTimeoutMs?: number;
   /**
-   * After each revocation (`revokeSession`, `revokeUserSessions`, `destroy()`, the old id of
-   * `regenerate()`), wait until `replicas` replicas of the session's shard have it, at most
-   * `timeoutMs` (Redis `WAIT`). Without it, a revocation acknowledged by a master that fails
-   * before replicating is lost on failover: the revoked session is live again. With it, a
-   * revocation that did not reach enough replicas in time fails (HTTP 503; retrying is safe).
-   * `timeoutMs` must leave room within `operationTimeoutMs`.
+   * After each revocation of a user's session (`revokeSession`, `revokeUserSessions`, or
+   * `destroy()` / `regenerate()` of a signed-in session), wait until `replicas` replicas of the
+   * session's shard have it, at most `timeoutMs` (Redis `WAIT`, sent on `client`, a connection
+   * of its own; the anonymous session a sign-in replaces waits for nothing). Without it, a
+   * revocation acknowledged by a master that fails before replicating is lost on failover: the
+   * revoked session is live again. With it, a revocation that did not reach enough replicas in
+   * time fails (HTTP 503; the session is signed out on the master, and retrying is safe).
    */
-  waitForReplicas?: { replicas: number; timeoutMs: number };
+  waitForReplicas?: WaitForReplicasOptions;
   /** Clock in milliseconds, used to prune user indexes (default `Date.now`). */
   now?: Clock;
 }
@@ -160,13 +172,13 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   assertNumberInRange(operationTimeoutMs, 10, 60_000, `${where}: operationTimeoutMs`);
   const waitForReplicas = options.waitForReplicas;
   if (waitForReplicas !== undefined) {
-    assertOptionsObject(waitForReplicas, ['replicas', 'timeoutMs'], `${where}: waitForReplicas`);
+    assertOptionsObject(waitForReplicas, ['replicas', 'timeoutMs', 'client'], `${where}: waitForReplicas`);
     assertNumberInRange(waitForReplicas.replicas, 1, 100, `${where}: waitForReplicas.replicas`);
     assertNumberInRange(waitForReplicas.timeoutMs, 1, operationTimeoutMs - 1, `${where}: waitForReplicas.timeoutMs`);
-    if (typeof client.pipeline !== 'function') {
+    if (typeof waitForReplicas.client?.pipeline !== 'function' || waitForReplicas.client === client) {
       throw configError(
-        `${where}: waitForReplicas needs a client with pipeline() (ioredis Redis or Cluster).`,
-        'Pass an ioredis client, or leave waitForReplicas out.',
+        `${where}: waitForReplicas.client must be an ioredis connection of its own, not "client": WAIT blocks the connection it runs on.`,
+        'Pass `waitForReplicas: { replicas, timeoutMs, client: client.duplicate() }`.',
       );
     }
   }
@@ -185,43 +197,49 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       : error;
   const operations = createOperationRunner(operationTimeoutMs, where, explain);
 
-  const send = async (name: ScriptName, key: string, args: readonly (string | number)[]): Promise<unknown> => {
+  const sendOn = async (
+    connection: RedisClientLike,
+    name: ScriptName,
+    key: string,
+    args: readonly (string | number)[],
+  ): Promise<unknown> => {
     try {
-      return await client.evalsha(sha1Of[name], 1, key, ...args);
+      return await connection.evalsha(sha1Of[name], 1, key, ...args);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return client.eval(scripts[name], 1, key, ...args);
+      return connection.eval(scripts[name], 1, key, ...args);
     }
   };
+  const send = (name: ScriptName, key: string, args: readonly (string | number)[]): Promise<unknown> =>
+    sendOn(client, name, key, args);
 
-  /** A deleting script, followed by `WAIT` on the same connection when `waitForReplicas` is set. */
-  const sendRevocation =
-    waitForReplicas === undefined
-      ? send
-      : async (name: ScriptName, key: string, args: readonly (string | number)[]): Promise<unknown> => {
-          const { replicas, timeoutMs } = waitForReplicas;
-          const pipeline = client.pipeline as () => RedisPipelineLike;
-          // A pipeline goes to the node of its keyed command: WAIT then covers this very write.
-          let replies = await pipeline
-            .call(client)
-            .evalsha(sha1Of[name], 1, key, ...args)
-            .wait(replicas, timeoutMs)
-            .exec();
-          if (isNoScript(replies?.[0]?.[0])) {
-            replies = await pipeline
-              .call(client)
-              .eval(scripts[name], 1, key, ...args)
-              .wait(replicas, timeoutMs)
-              .exec();
-          }
-          const [[scriptError, result] = [null, 0], [waitError, acknowledged] = [null, 0]] = replies ?? [];
-          if (scriptError !== null) throw scriptError;
-          if (Number(result) !== 1) return result; // nothing was written: nothing to wait for
-          if (waitError !== null) throw waitError;
-          if (Number(acknowledged) < replicas)
-            throw new RevocationNotReplicated(where, Number(acknowledged), replicas, timeoutMs);
-          return result;
-        };
+  /**
+   * Runs a deleting script (`remove`, `removeIfOwner`). With `waitForReplicas`, it runs on the
+   * revocation connection and, when it signed a user's session out (`onApplied` is then called
+   * at once), is followed there by `WAIT`: a pipeline goes to the node of its keyed command, so
+   * the WAIT reaches the node, and the connection, that made the write. Deleting an anonymous
+   * session (the old id of a sign-in's `regenerate()`) waits for nothing.
+   */
+  const revoke = async (
+    deadline: Deadline,
+    name: 'remove' | 'removeIfOwner',
+    key: string,
+    args: readonly string[],
+    onApplied: () => void = () => {},
+  ): Promise<number> => {
+    if (waitForReplicas === undefined) return Number(await deadline.within(send(name, key, args)));
+    const { replicas, timeoutMs, client: revocations } = waitForReplicas;
+    const result = Number(await deadline.within(sendOn(revocations, name, key, args)));
+    if (result !== (name === 'remove' ? 2 : 1)) return result; // no user was signed out: nothing to wait for
+    onApplied();
+    const replies = await deadline.within(revocations.pipeline().exists(key).wait(replicas, timeoutMs).exec());
+    const [, [waitError, acknowledged] = [null, 0]] = replies ?? [];
+    if (waitError !== null) throw waitError;
+    if (Number(acknowledged) < replicas) {
+      throw new RevocationNotReplicated(where, Number(acknowledged), replicas, timeoutMs);
+    }
+    return result;
+  };
 
   const indexIds = async (deadline: Deadline, userId: string): Promise<string[]> =>
     (await deadline.within(send('indexList', userKey(userId), [nowSeconds()]))) as string[];
@@ -273,7 +291,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       return operations.run('create', async (deadline) => {
         const { replacing } = createOptions;
         if (replacing !== undefined) {
-          if (Number(await deadline.within(sendRevocation('remove', sessionKey(replacing), []))) === 0) return false;
+          if ((await revoke(deadline, 'remove', sessionKey(replacing), [])) === 0) return false;
         }
         // Index first: a live session is always reachable from its user's index.
         if (session.userId !== undefined) {
@@ -323,10 +341,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     delete(id) {
-      return operations.run(
-        'delete',
-        async (deadline) => Number(await deadline.within(sendRevocation('remove', sessionKey(id), []))) === 1,
-      );
+      return operations.run('delete', async (deadline) => (await revoke(deadline, 'remove', sessionKey(id), [])) > 0);
     },
 
     listByUser(userId, at) {
@@ -359,20 +374,21 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       return operations.run('deleteByUser', async (deadline) => {
         const ids = (await indexIds(deadline, userId)).filter((id) => id !== exceptId);
         const owner = `:${JSON.stringify(userId)}`;
-        const outcomes = await Promise.allSettled(
-          ids.map((id) => deadline.within(sendRevocation('removeIfOwner', sessionKey(id), [owner]))),
-        );
         const deleted: string[] = [];
+        // An id is recorded as deleted as soon as its script did it: a later failure (WAIT, the
+        // deadline) does not undo that, and the caller is told.
+        const outcomes = await Promise.allSettled(
+          ids.map((id) => revoke(deadline, 'removeIfOwner', sessionKey(id), [owner], () => deleted.push(id))),
+        );
         const dead: string[] = [];
         let failure: unknown;
         outcomes.forEach((outcome, index) => {
           const id = ids[index] as string;
-          if (outcome.status === 'rejected') {
-            failure ??= outcome.reason;
-            // Signed out on the master, not yet confirmed by replicas: reported as revoked.
-            if (outcome.reason instanceof RevocationNotReplicated) deleted.push(id);
-          } else if (Number(outcome.value) === 1) deleted.push(id);
-          if (outcome.status === 'fulfilled' && Number(outcome.value) > 0) dead.push(id);
+          if (outcome.status === 'rejected') failure ??= outcome.reason;
+          else {
+            if (outcome.value === 1 && waitForReplicas === undefined) deleted.push(id);
+            if (outcome.value > 0) dead.push(id);
+          }
         });
         if (failure !== undefined) throw new StoredSessionsPartlyDeleted(deleted, explain(failure));
         try {

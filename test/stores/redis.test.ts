@@ -220,18 +220,14 @@ describe('redisStore specifics', () => {
     expect(() => redisStore({ client: {} as never })).toThrow(/ioredis/);
     expect(() => redisStore({ client, prefix: '{x}' })).toThrow(/hash tags/);
     expect(() => redisStore({ client, operationTimeoutMs: 0 })).toThrow(/operationTimeoutMs must be a number/);
-    expect(() => redisStore({ client, waitForReplicas: { replicas: 1, timeoutMs: 1000 } })).toThrow(
+    const own = client as unknown as Redis; // a second connection is not needed to check options
+    expect(() => redisStore({ client, waitForReplicas: { replicas: 1, timeoutMs: 1000, client: own } })).toThrow(
       /waitForReplicas.timeoutMs must be a number between 1 and 999/,
     );
     expect(() => redisStore({ client, waitForReplicas: { replica: 1 } as never })).toThrow(/Did you mean "replicas"/);
-    const { pipeline: _, ...withoutPipeline } = {
-      get: client.get,
-      evalsha: client.evalsha,
-      eval: client.eval,
-      pipeline: 1,
-    };
-    expect(() => redisStore({ client: withoutPipeline, waitForReplicas: { replicas: 1, timeoutMs: 100 } })).toThrow(
-      /waitForReplicas needs a client with pipeline\(\)/,
+    // WAIT blocks its connection: the shared client is refused, with the fix.
+    expect(() => redisStore({ client, waitForReplicas: { replicas: 1, timeoutMs: 100, client: own } })).toThrow(
+      /waitForReplicas.client must be an ioredis connection of its own[\s\S]*client\.duplicate\(\)/,
     );
   });
 
@@ -364,18 +360,19 @@ describe('redisStore deadline, dispose and waitForReplicas (own redis-servers)',
     expect(await client.ping()).toBe('PONG');
   });
 
-  it('waitForReplicas: a revocation returns once a replica has it; without the replica it fails (503), retrying is safe', {
+  it('waitForReplicas: a revocation returns once a replica has it; without the replica it fails (503), retrying is safe, sign-ins work', {
     timeout: 60_000,
   }, async () => {
     await admin.config('SET', 'repl-diskless-sync-delay', '0'); // sync the new replica at once, not after 5 s
     const replica = await startOwnRedis(['--replicaof', '127.0.0.1', String(server.port)]);
     const replicaClient = new Redis({ host: '127.0.0.1', port: replica.port });
+    const revocations = client.duplicate();
     replicaClient.on('error', () => {}); // the replica is shut down on purpose
     try {
-      await ready(replicaClient);
+      await Promise.all([ready(replicaClient), ready(revocations)]);
       const synced = async () => (await replicaClient.info('replication')).includes('master_link_status:up');
       for (let attempt = 0; attempt < 100 && !(await synced()); attempt++) await new Promise((r) => setTimeout(r, 100));
-      const store = redisStore({ client, waitForReplicas: { replicas: 1, timeoutMs: 300 } });
+      const store = redisStore({ client, waitForReplicas: { replicas: 1, timeoutMs: 300, client: revocations } });
       const manager = createSessionManager({ secrets: testSecrets[0], store });
       const signIn = async () => {
         const { session } = await manager.load(null);
@@ -392,10 +389,24 @@ describe('redisStore deadline, dispose and waitForReplicas (own redis-servers)',
 
       // No replica: the revocation is applied on the master but not confirmed: 503, and retrying is safe.
       const last = await signIn();
+      const bystander = await signIn();
       await replica.shutdown('nosave');
-      const started = Date.now();
-      const error = await manager.revokeSession(last.id).catch((caught: unknown) => caught);
-      expect(Date.now() - started).toBeLessThan(1000);
+      const settled: string[] = [];
+      const revoking = manager.revokeSession(last.id).then(
+        () => settled.push('revocation'),
+        (caught: unknown) => {
+          settled.push('revocation');
+          return caught;
+        },
+      );
+      // WAIT holds only its own connection: a request on the shared client is not queued behind it.
+      const read = manager.load(bystander.jar.header()).then((loaded) => {
+        settled.push('read');
+        return loaded.status;
+      });
+      const error = await revoking;
+      expect(await read).toBe('valid');
+      expect(settled).toEqual(['read', 'revocation']);
       expect(isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')).toBe(true);
       expect(String((error as Error).cause)).toMatch(/reached 0 of 1 replica\(s\) within 300 ms \(waitForReplicas\)/);
       expect((await manager.load(last.jar.header())).status).toBe('rejected');
@@ -405,10 +416,22 @@ describe('redisStore deadline, dispose and waitForReplicas (own redis-servers)',
       const partly = (await manager
         .revokeUserSessions('replicated')
         .catch((caught: unknown) => caught)) as SessionKitError;
-      expect(partly.revocation).toEqual({ revokedSessionIds: [partial.id], complete: false });
+      expect(partly.revocation?.complete).toBe(false);
+      expect([...(partly.revocation?.revokedSessionIds ?? [])].sort()).toEqual([partial.id, bystander.id].sort());
+      // A sign-in replaces an anonymous session (regenerate): that deletion waits for nothing,
+      // so signing in still works without the replica.
+      const { session: visitor } = await manager.load(null);
+      visitor.set('visited', true);
+      const visitorJar = new CookieJar().apply(await manager.commit(visitor));
+      const { session: signingIn } = await manager.load(visitorJar.header());
+      signingIn.set('userId', 'after-replica-loss');
+      signingIn.regenerate();
+      visitorJar.apply(await manager.commit(signingIn));
+      expect((await manager.load(visitorJar.header())).session.get('userId')).toBe('after-replica-loss');
       expect((await manager.load(partial.jar.header())).status).toBe('rejected');
     } finally {
       replicaClient.disconnect();
+      revocations.disconnect();
       await replica.destroy();
     }
   });

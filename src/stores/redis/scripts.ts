@@ -62,10 +62,12 @@ end
 out[#out + 1] = '}'
 redis.call('SET', KEYS[1], table.concat(out, '\\n'), 'PXAT', ARGV[1])
 return 1`,
-  // KEYS[1] session: replaces a live document with a tombstone (same expiry). 1 when it was live.
+  // KEYS[1] session: replaces a live document with a tombstone (same expiry). 0 when there was
+  // none, 1 when it was anonymous, 2 when it belonged to a user.
   remove: `local blob = redis.call('GET', KEYS[1])
 if not blob or blob == '${tombstone}' then return 0 end
 redis.call('SET', KEYS[1], '${tombstone}', 'KEEPTTL')
+if string.find(blob, '\\n,"u"\\n', 1, true) then return 2 end
 return 1`,
   // KEYS[1] session; ARGV[1] ':' .. JSON of the user id. Removes the session only if it belongs
   // to the user: 1 removed now, 2 removed before (tombstone), 0 absent or another user's.
