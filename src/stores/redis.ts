@@ -250,6 +250,35 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const parse = (text: string | null): Document | undefined =>
     text === null || text === tombstone ? undefined : (JSON.parse(text) as Document);
 
+  /** The session a document holds, or `undefined` (absent, tombstone, or not a session). */
+  const toSession = (id: string, text: string | null): StoredSession | undefined => {
+    const document = parse(text);
+    if (document === undefined || typeof document.h !== 'string') return undefined;
+    const data: Record<string, unknown> = {};
+    const flash: Record<string, unknown> = {};
+    for (const name of Object.keys(document)) {
+      const code = name.charCodeAt(0);
+      if (name.charCodeAt(1) !== 58 /* : */) continue;
+      const target = code === 100 /* d */ ? data : code === 102 /* f */ ? flash : undefined;
+      if (target === undefined) continue;
+      const key = name.slice(2);
+      if (key === '__proto__') defineOwn(target, key, document[name]);
+      else target[key] = document[name];
+    }
+    return {
+      id,
+      secretHash: document.h,
+      userId: document.u as string | undefined,
+      createdAt: document.c as number,
+      renewedAt: document.r as number,
+      expiresAt: document.e as number,
+      data,
+      flash,
+      ...(document.a === undefined ? {} : { userAgent: document.a as string }),
+      ...(document.i === undefined ? {} : { ip: document.i as string }),
+    };
+  };
+
   return {
     name: 'redis',
     capabilities: { atomicPatch: true, userIndex: true, nativeTtl: true },
@@ -257,34 +286,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     userKey,
 
     get(id) {
-      return operations.run('get', async (deadline) => {
-        const document = parse(await deadline.within(client.get(sessionKey(id))));
-        if (document === undefined || typeof document.h !== 'string') return undefined;
-        const data: Record<string, unknown> = {};
-        const flash: Record<string, unknown> = {};
-        for (const name of Object.keys(document)) {
-          const code = name.charCodeAt(0);
-          if (name.charCodeAt(1) !== 58 /* : */) continue;
-          const target = code === 100 /* d */ ? data : code === 102 /* f */ ? flash : undefined;
-          if (target === undefined) continue;
-          const key = name.slice(2);
-          if (key === '__proto__') defineOwn(target, key, document[name]);
-          else target[key] = document[name];
-        }
-        const session: StoredSession = {
-          id,
-          secretHash: document.h,
-          userId: document.u as string | undefined,
-          createdAt: document.c as number,
-          renewedAt: document.r as number,
-          expiresAt: document.e as number,
-          data,
-          flash,
-          ...(document.a === undefined ? {} : { userAgent: document.a as string }),
-          ...(document.i === undefined ? {} : { ip: document.i as string }),
-        };
-        return session;
-      });
+      return operations.single(
+        'get',
+        () => client.get(sessionKey(id)),
+        (text) => toSession(id, text),
+      );
     },
 
     create(session, createOptions) {
@@ -314,29 +320,30 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
 
     patch(id, patch: SessionPatch) {
+      const set: string[] = ['"r"', String(patch.renewedAt), '"e"', String(patch.expiresAt)];
+      const removed: string[] = [];
+      const setEntry = (name: string, value: unknown) => set.push(JSON.stringify(name), jsonText(value));
+      const dropEntry = (name: string) => removed.push(JSON.stringify(name));
+      for (const key of Object.keys(patch.setData)) setEntry(`d:${key}`, patch.setData[key]);
+      for (const key of patch.unsetData) dropEntry(`d:${key}`);
+      for (const key of Object.keys(patch.setFlash)) setEntry(`f:${key}`, patch.setFlash[key]);
+      for (const key of patch.unsetFlash) dropEntry(`f:${key}`);
+      const newOwner = patch.userId ?? undefined;
+      if (patch.userId === null) dropEntry('u');
+      else if (newOwner !== undefined) setEntry('u', newOwner);
+      if (patch.metadata !== undefined) {
+        if (patch.metadata.userAgent === undefined) dropEntry('a');
+        else setEntry('a', patch.metadata.userAgent);
+        if (patch.metadata.ip === undefined) dropEntry('i');
+        else setEntry('i', patch.metadata.ip);
+      }
+      const args = [patch.expiresAt * 1000, set.length, ...set, ...removed];
+      const applied = (reply: unknown) => Number(reply) === 1;
+      if (newOwner === undefined) return operations.single('patch', () => send('patch', sessionKey(id), args), applied);
       return operations.run('patch', async (deadline) => {
-        const set: string[] = ['"r"', String(patch.renewedAt), '"e"', String(patch.expiresAt)];
-        const removed: string[] = [];
-        const setEntry = (name: string, value: unknown) => set.push(JSON.stringify(name), jsonText(value));
-        const dropEntry = (name: string) => removed.push(JSON.stringify(name));
-        for (const key of Object.keys(patch.setData)) setEntry(`d:${key}`, patch.setData[key]);
-        for (const key of patch.unsetData) dropEntry(`d:${key}`);
-        for (const key of Object.keys(patch.setFlash)) setEntry(`f:${key}`, patch.setFlash[key]);
-        for (const key of patch.unsetFlash) dropEntry(`f:${key}`);
-        if (patch.userId === null) dropEntry('u');
-        else if (patch.userId !== undefined) {
-          // Index first; the previous owner's entry is left to its deadline (see the module notes).
-          await indexAdd(deadline, patch.userId, id, Math.max(patch.deadline ?? patch.expiresAt, patch.expiresAt));
-          setEntry('u', patch.userId);
-        }
-        if (patch.metadata !== undefined) {
-          if (patch.metadata.userAgent === undefined) dropEntry('a');
-          else setEntry('a', patch.metadata.userAgent);
-          if (patch.metadata.ip === undefined) dropEntry('i');
-          else setEntry('i', patch.metadata.ip);
-        }
-        const args = [patch.expiresAt * 1000, set.length, ...set, ...removed];
-        return Number(await deadline.within(send('patch', sessionKey(id), args))) === 1;
+        // Index first; the previous owner's entry is left to its deadline (see the module notes).
+        await indexAdd(deadline, newOwner, id, Math.max(patch.deadline ?? patch.expiresAt, patch.expiresAt));
+        return applied(await deadline.within(send('patch', sessionKey(id), args)));
       });
     },
 

@@ -21,6 +21,8 @@ export interface OperationRunner {
    * report what its finished steps did).
    */
   run<T>(operation: string, body: (deadline: Deadline) => Promise<T>): Promise<T>;
+  /** {@link run} for an operation of one command (the read path): `map` turns its reply into the result. */
+  single<R, T>(operation: string, command: () => Promise<R>, map: (reply: R) => T): Promise<T>;
   /** Refuses new operations and resolves once the running ones have settled (each within its deadline). */
   dispose(): Promise<void>;
 }
@@ -57,9 +59,16 @@ export function createOperationRunner(
   let disposed = false;
   let drained: (() => void) | undefined;
 
+  const closed = (operation: string) =>
+    Promise.reject(new Error(`${where}: ${operation} after dispose(): the store is closed.`));
+  const finished = () => {
+    running--;
+    if (running === 0) drained?.();
+  };
+
   return {
     run(operation, body) {
-      if (disposed) return Promise.reject(new Error(`${where}: ${operation} after dispose(): the store is closed.`));
+      if (disposed) return closed(operation);
       running++;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const expired = new Promise<never>((_, reject) => {
@@ -75,8 +84,7 @@ export function createOperationRunner(
       }
       const finish = () => {
         clearTimeout(timer);
-        running--;
-        if (running === 0) drained?.();
+        finished();
       };
       return result.then(
         (value) => {
@@ -88,6 +96,44 @@ export function createOperationRunner(
           throw mapError(error);
         },
       );
+    },
+
+    single<R, T>(operation: string, command: () => Promise<R>, map: (reply: R) => T): Promise<T> {
+      if (disposed) return closed(operation);
+      running++;
+      // One promise and one timer, no race: this is every request's path.
+      return new Promise((resolve, reject) => {
+        let settled = false;
+        const timer = setTimeout(() => {
+          settled = true;
+          finished();
+          reject(mapError(new OperationTimeout(where, operation, timeoutMs)));
+        }, timeoutMs);
+        const settle = (outcome: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          finished();
+          outcome();
+        };
+        let pending: Promise<R>;
+        try {
+          pending = command();
+        } catch (error) {
+          pending = Promise.reject(error);
+        }
+        pending.then(
+          (reply) =>
+            settle(() => {
+              try {
+                resolve(map(reply));
+              } catch (error) {
+                reject(mapError(error));
+              }
+            }),
+          (error: unknown) => settle(() => reject(mapError(error))),
+        );
+      });
     },
 
     dispose() {
