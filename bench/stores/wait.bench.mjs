@@ -7,67 +7,16 @@
 // tombstone), plus, with waitForReplicas, EXISTS + WAIT pipelined on the revocation connection. Measured one at a time (the latency a
 // "sign out" request sees) and 64 in flight (throughput), BENCH_ROUNDS (default 5) interleaved
 // rounds of 400 revocations per mode, median reported.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createSessionManager } from '../../dist/index.js';
 import { redisStore } from '../../dist/stores/redis.js';
+import { startOwnRedis } from '../../test/support/services.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const perRound = 400;
 const secret = randomBytes(32).toString('base64url');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function answers(port, expected = 'PONG') {
-  const result = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' });
-  return result.stdout?.trim() === expected;
-}
-
-async function startServer(extra = []) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sessionkit-wait-bench-'));
-  execFileSync('redis-server', [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-    '--daemonize',
-    'yes',
-    '--logfile',
-    join(dir, 'redis.log'),
-    '--repl-diskless-sync-delay',
-    '0',
-    ...extra,
-  ]);
-  while (!answers(port)) await new Promise((resolve) => setTimeout(resolve, 50));
-  return {
-    port,
-    stop() {
-      spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave']);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -99,8 +48,9 @@ async function revoke(manager, ids, inFlight) {
   return Number(process.hrtime.bigint() - started) / 1000 / ids.length;
 }
 
-const master = await startServer();
-const replica = await startServer(['--replicaof', '127.0.0.1', String(master.port)]);
+// Diskless sync without the default 5 s wait, so the replica is in sync at once.
+const master = await startOwnRedis(['--repl-diskless-sync-delay', '0']);
+const replica = await startOwnRedis(['--replicaof', '127.0.0.1', String(master.port)]);
 const client = new Redis({ host: '127.0.0.1', port: master.port, enableAutoPipelining: true, maxRetriesPerRequest: 1 });
 const revocations = client.duplicate(); // WAIT blocks its connection: revocations get their own
 try {
@@ -141,6 +91,6 @@ try {
 } finally {
   client.disconnect();
   revocations.disconnect();
-  replica.stop();
-  master.stop();
+  await replica.destroy();
+  await master.destroy();
 }
