@@ -1,12 +1,12 @@
 // The cost of redisStore's waitForReplicas: revocations with and without Redis WAIT, against a
 // private master and replica (two redis-servers on free loopback ports, started and stopped here).
 //
-//   npm run build && node bench/stores/wait.bench.mjs      (Node 24 from devDependencies: use `npx node`)
+//   npm run build && npx node bench/stores/wait.bench.mjs      (Node 24 from devDependencies)
 //
 // One "revocation" is manager.revokeSession(id) of a signed-in session: one EVALSHA (the
-// tombstone), plus, with waitForReplicas, EXISTS + WAIT pipelined on the revocation connection. Measured one at a time (the latency a
-// "sign out" request sees) and 64 in flight (throughput), BENCH_ROUNDS (default 5) interleaved
-// rounds of 400 revocations per mode, median reported.
+// tombstone), plus, with waitForReplicas, EXISTS + WAIT pipelined on the revocation connection.
+// Measured one at a time (the latency a "sign out" request sees) and 64 in flight (throughput),
+// BENCH_ROUNDS (default 5) interleaved rounds of 400 revocations per mode, median reported.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
