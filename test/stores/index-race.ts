@@ -147,25 +147,31 @@ export async function raceSignIns(context: RaceContext, gate: Gate, options: Bul
       signedIn.push(task.tracked);
     }
   });
+  // Each racer round starts on a new macrotask: a round that needs no I/O (a jar whose cookie a
+  // revocation cleared loads without the store) would otherwise loop on microtasks and starve
+  // the sign-ins.
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
   const racers = managers.flatMap((manager, instance) => [
     (async () => {
-      for (let round = instance; !done; round++) await manager.listSessions(userOf(round));
+      for (let round = instance; !done; round++) {
+        await nextTurn();
+        await manager.listSessions(userOf(round));
+      }
     })(),
     (async () => {
       // Half the users are revoked over and over; the others' sessions are only listed, so
       // plenty of sessions are live at the end for the index check.
       for (let round = instance; !done; round++) {
+        await nextTurn();
         const revoked = await manager.revokeUserSessions(userOf(2 * round));
         revokedDuringRace += revoked;
       }
     })(),
     (async () => {
       for (let round = 0; !done; round++) {
+        await nextTurn();
         const target = signedIn[(round * 7919) % Math.max(1, signedIn.length)];
-        if (target === undefined) {
-          await new Promise((resolve) => setImmediate(resolve));
-          continue;
-        }
+        if (target === undefined) continue;
         const loaded = await manager.load(target.jar.header());
         if (loaded.status !== 'valid') continue;
         loaded.session.set(`touch${round % 4}`, round);
