@@ -3,8 +3,9 @@
  * `npm start`: builds sessionkit, builds the demo app (examples/demo) against it, and serves the
  * demo on http://127.0.0.1:4321 (PORT to change it).
  *
- * - Sessions: SQLite under examples/demo/data (DEMO_DATA_DIR to move it), or Redis with
- *   SESSIONKIT_DEMO_STORE=redis (REDIS_URL, default redis://127.0.0.1:6379).
+ * - Sessions: SQLite under examples/demo/data (DEMO_DATA_DIR to move it), Redis with
+ *   SESSIONKIT_DEMO_STORE=redis (REDIS_URL, default redis://127.0.0.1:6379), or a Redis Cluster
+ *   with SESSIONKIT_DEMO_REDIS_CLUSTER=host:port,host:port,... (any nodes of the cluster).
  * - Secret: SESSIONKIT_SECRET if set, else 32 random bytes created on first run in
  *   <data dir>/secret (mode 0600) and reused, so sessions survive restarts.
  * - Flags: --skip-build serves the last build as it is.
@@ -90,7 +91,8 @@ if (major < 22 || (major === 22 && minor < 12)) {
 
 const dataDir = resolve(process.env.DEMO_DATA_DIR ?? join(demoRoot, 'data'));
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-const store = process.env.SESSIONKIT_DEMO_STORE === 'redis' ? 'redis' : 'sqlite';
+const clusterNodes = process.env.SESSIONKIT_DEMO_REDIS_CLUSTER?.trim();
+const store = clusterNodes ? 'redis-cluster' : process.env.SESSIONKIT_DEMO_STORE === 'redis' ? 'redis' : 'sqlite';
 const port = process.env.PORT ?? '4321';
 const host = '127.0.0.1';
 
@@ -128,10 +130,11 @@ child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
 const url = `http://${host}:${port}`;
 if (await waitUntilServing(url, child)) {
   const accounts = JSON.parse(readFileSync(join(demoRoot, 'demo-accounts.json'), 'utf8'));
-  const where =
-    store === 'redis'
-      ? `Redis ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}`
-      : `SQLite in ${relative(root, dataDir) || dataDir}`;
+  const where = {
+    'redis-cluster': `Redis Cluster ${clusterNodes}`,
+    redis: `Redis ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}`,
+    sqlite: `SQLite in ${relative(root, dataDir) || dataDir}`,
+  }[store];
   console.log(
     `\n  sessionkit demo: ${url}   admin ${accounts.admin.email} / ${accounts.admin.password}   user ${accounts.user.email} / ${accounts.user.password}   (sessions: ${where}; secret: ${source}; Ctrl+C to stop)\n`,
   );

@@ -29,7 +29,12 @@ export {
   createCookieSessionStorage,
   type StorageCookieOptions,
 } from './core/cookie-storage.ts';
-export { isSessionKitError, SessionKitError, type SessionKitErrorCode } from './core/errors.ts';
+export {
+  isSessionKitError,
+  type PartialRevocation,
+  SessionKitError,
+  type SessionKitErrorCode,
+} from './core/errors.ts';
 export type { EventListener, LogFields, Logger, RejectReason, SessionEvent } from './core/events.ts';
 export { defaultExpiry, type ExpiryOptions, type ExpiryPolicy } from './core/expiry.ts';
 export { createKeyRing, type DerivedKey, type KeyRing, type KeyRingOptions } from './core/keyring.ts';
@@ -67,6 +72,7 @@ export {
   type StoreCapabilities,
   type StoredSession,
   type StoredSessionInfo,
+  StoredSessionsPartlyDeleted,
   StoredSessionUnreadable,
 } from './core/store.ts';
 export type { SessionInfo } from './core/store-backend.ts';

@@ -47,12 +47,25 @@ const httpStatusByCode: Partial<Record<SessionKitErrorCode, number>> = {
   ERR_BAD_REQUEST: 400,
 };
 
+/**
+ * What `revokeUserSessions()` did before it failed, on its `ERR_STORE_UNAVAILABLE` error
+ * (`error.revocation`).
+ */
+export interface PartialRevocation {
+  /** The sessions this call revoked before the failure: they are signed out. */
+  readonly revokedSessionIds: readonly string[];
+  /** Always false: other sessions of the user may still be live. Calling again is safe and revokes the rest. */
+  readonly complete: false;
+}
+
 /** Options of the {@link SessionKitError} constructor. */
 export interface SessionKitErrorOptions {
   /** What to do about it, shown after the message. */
   hint?: string;
   /** The underlying error, if any. */
   cause?: unknown;
+  /** A revocation that failed part-way: what it did. */
+  revocation?: PartialRevocation;
 }
 
 /**
@@ -76,6 +89,8 @@ export class SessionKitError extends Error {
   readonly hint: string | undefined;
   /** The HTTP status this error maps to when it escapes into a response (500 when none). */
   readonly status: number;
+  /** On `ERR_STORE_UNAVAILABLE` from `revokeUserSessions()`: what it revoked before failing. */
+  readonly revocation: PartialRevocation | undefined;
 
   constructor(code: SessionKitErrorCode, message: string, options: SessionKitErrorOptions = {}) {
     super(options.hint ? `${message}\nHint: ${options.hint}` : message, { cause: options.cause });
@@ -83,6 +98,7 @@ export class SessionKitError extends Error {
     this.code = code;
     this.hint = options.hint;
     this.status = httpStatusByCode[code] ?? 500;
+    this.revocation = options.revocation;
   }
 }
 

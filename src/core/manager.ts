@@ -18,7 +18,7 @@ import {
   serializeDeletions,
   serializeSessionCookie,
 } from './cookie.ts';
-import { configError } from './errors.ts';
+import { configError, isSessionKitError } from './errors.ts';
 import { createReporter, type RejectReason, type ReportingOptions } from './events.ts';
 import {
   computeExpiresAt,
@@ -166,7 +166,12 @@ export interface StoreSessionManager<Data extends SessionData = SessionData, Fla
    * revoke another's session).
    */
   revokeSession(sessionId: string, options?: RevokeSessionOptions): Promise<boolean>;
-  /** Deletes every session of a user, optionally except one (sign out other devices). */
+  /**
+   * Deletes every session of a user, optionally except one (sign out other devices); resolves
+   * with how many. When the store fails part-way it rejects with `ERR_STORE_UNAVAILABLE` whose
+   * `revocation` lists the sessions it did revoke (`complete: false`); calling it again is safe
+   * and revokes the rest.
+   */
   revokeUserSessions(userId: string, options?: RevokeOptions<Data, Flash>): Promise<number>;
 }
 
@@ -678,7 +683,14 @@ export function createSessionManager<
     async revokeUserSessions(userId, revokeOptions) {
       const except = revokeOptions?.except;
       const exceptId = except === undefined || typeof except === 'string' ? except : except.id;
-      const revoked = await requireStore('revokeUserSessions()').revokeUserSessions(userId, exceptId);
+      let revoked: readonly string[];
+      try {
+        revoked = await requireStore('revokeUserSessions()').revokeUserSessions(userId, exceptId);
+      } catch (error) {
+        const partly = isSessionKitError(error) ? (error.revocation?.revokedSessionIds ?? []) : [];
+        for (const sessionId of partly) reporter.emit({ type: 'session.revoked', sessionId, userId });
+        throw error;
+      }
       for (const sessionId of revoked) reporter.emit({ type: 'session.revoked', sessionId, userId });
       return revoked.length;
     },

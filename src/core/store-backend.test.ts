@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CookieJar, testSecrets } from '../../test/support/fixtures.ts';
 import { memoryStore } from '../stores/memory.ts';
-import { isSessionKitError } from './errors.ts';
+import { isSessionKitError, type SessionKitError } from './errors.ts';
 import type { SessionEvent } from './events.ts';
 import { createSessionManager } from './manager.ts';
+import { StoredSessionsPartlyDeleted } from './store.ts';
 import { parseStoreToken } from './store-backend.ts';
 
 describe('store mode of createSessionManager', () => {
@@ -95,6 +96,58 @@ describe('store mode of createSessionManager', () => {
     const current = await manager.load(jars[0]!.header());
     expect(await manager.revokeUserSessions('keep', { except: current.session })).toBe(2);
     expect((await manager.listSessions('keep')).map((info) => info.id)).toEqual([current.session.id]);
+  });
+
+  it('revokeUserSessions that fails part-way reports what it revoked, and a retry revokes the rest', async () => {
+    const inner = memoryStore();
+    let failing = true;
+    // The fault: deleteByUser deletes one session, then the engine "fails" (as a Redis Cluster
+    // shard does during a failover; the real one is in test/stores/redis-cluster.test.ts).
+    const store = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property !== 'deleteByUser') return Reflect.get(target, property, receiver);
+        return async (userId: string, exceptId?: string) => {
+          if (!failing) return target.deleteByUser(userId, exceptId);
+          const [first] = await target.listByUser(userId, 0);
+          await target.delete(first!.id);
+          throw new StoredSessionsPartlyDeleted([first!.id], new Error('CLUSTERDOWN The cluster is down'));
+        };
+      },
+    });
+    const events: SessionEvent[] = [];
+    const manager = createSessionManager({ secrets: testSecrets[0], store, onEvent: (event) => events.push(event) });
+    for (let index = 0; index < 3; index++) {
+      const { session } = await manager.load(null);
+      session.set('userId', 'partly');
+      await manager.commit(session);
+    }
+    const error = await manager.revokeUserSessions('partly').catch((caught: unknown) => caught);
+    expect(isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')).toBe(true);
+    const { revocation, status, cause } = error as SessionKitError;
+    expect(status).toBe(503);
+    expect(revocation?.complete).toBe(false);
+    expect(revocation?.revokedSessionIds).toHaveLength(1);
+    expect(String(cause)).toContain('CLUSTERDOWN');
+    expect(events.filter((event) => event.type === 'session.revoked')).toEqual([
+      { type: 'session.revoked', sessionId: revocation!.revokedSessionIds[0], userId: 'partly' },
+    ]);
+    failing = false;
+    expect(await manager.revokeUserSessions('partly')).toBe(2);
+    expect(await manager.listSessions('partly')).toEqual([]);
+  });
+
+  it('revokeUserSessions that fails before revoking anything says so (revokedSessionIds: [])', async () => {
+    const store = new Proxy(memoryStore(), {
+      get(target, property, receiver) {
+        if (property === 'deleteByUser') return () => Promise.reject(new Error('ECONNREFUSED'));
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    const manager = createSessionManager({ secrets: testSecrets[0], store });
+    const error = (await manager.revokeUserSessions('nobody').catch((caught: unknown) => caught)) as SessionKitError;
+    expect(error.code).toBe('ERR_STORE_UNAVAILABLE');
+    expect(error.revocation).toEqual({ revokedSessionIds: [], complete: false });
+    expect(error.hint).toMatch(/again is safe/);
   });
 
   it('never puts the token or its secret into events or log lines', async () => {

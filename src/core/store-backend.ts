@@ -25,6 +25,7 @@ import {
   type SessionPatch,
   type SessionStore,
   type StoredSession,
+  StoredSessionsPartlyDeleted,
   StoredSessionUnreadable,
 } from './store.ts';
 
@@ -189,6 +190,18 @@ export function createStoreBackend<Data extends SessionData, Flash extends Sessi
       error: error instanceof Error ? error.message : String(error),
     });
     reporter.emit({ type: 'store.unavailable', operation });
+    if (operation === 'deleteByUser') {
+      const revokedSessionIds = error instanceof StoredSessionsPartlyDeleted ? error.deletedIds : [];
+      return new SessionKitError(
+        'ERR_STORE_UNAVAILABLE',
+        `The session store "${store.name}" failed during deleteByUser, after revoking ${revokedSessionIds.length} session(s).`,
+        {
+          cause: error,
+          hint: 'The sessions in error.revocation.revokedSessionIds are signed out; others of the user may still be live. Calling revokeUserSessions() again is safe and revokes the rest.',
+          revocation: { revokedSessionIds, complete: false },
+        },
+      );
+    }
     return new SessionKitError(
       'ERR_STORE_UNAVAILABLE',
       `The session store "${store.name}" failed during ${operation}.`,

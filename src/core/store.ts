@@ -155,6 +155,32 @@ export class StoredSessionUnreadable extends Error {
 }
 
 /**
+ * Thrown by {@link SessionStore.deleteByUser} when it failed part-way: the sessions in
+ * `deletedIds` were deleted before the failure (`cause`); other sessions of the user may still
+ * exist. Calling `deleteByUser` again is safe and deletes the rest.
+ *
+ * @example
+ * ```ts
+ * if (failure !== undefined) throw new StoredSessionsPartlyDeleted(deleted, failure);
+ * ```
+ */
+export class StoredSessionsPartlyDeleted extends Error {
+  /** The sessions deleted before the failure. */
+  readonly deletedIds: readonly string[];
+
+  constructor(deletedIds: readonly string[], cause: unknown) {
+    super(
+      `deleted ${deletedIds.length} session(s), then failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'StoredSessionsPartlyDeleted';
+    this.deletedIds = deletedIds;
+  }
+}
+
+/**
  * Keeps only non-empty string metadata, truncated (a user agent can be kilobytes).
  *
  * @example

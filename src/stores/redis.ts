@@ -3,27 +3,37 @@
  * ioredis client (`Redis` or `Cluster`, ioredis 5).
  *
  * Layout (default prefix `sessionkit:`):
- * - `sessionkit:s:{<id>}`: one string per session, JSON text with one entry per key, each entry
- *   on two lines (`,"<name>"` then `:<json value>`; JSON allows the line break). Entry names:
- *   `h` secret hash, `u` user id, `c`/`r`/`e` created / renewed / expires (epoch seconds), `a`
- *   user agent, `i` ip, `d:<key>` one entry per data key, `f:<key>` one per flash key.
- *   Native TTL: `PEXPIREAT` at `e`.
+ * - `sessionkit:s:{<id>}`: one string per session, a JSON document with one entry per key (see
+ *   `redis/scripts.ts`). Entry names: `h` secret hash, `u` user id, `c`/`r`/`e` created /
+ *   renewed / expires (epoch seconds), `a` user agent, `i` ip, `d:<key>` one entry per data key,
+ *   `f:<key>` one per flash key. Native TTL at `e`. A deleted session leaves the tombstone
+ *   `revoked` under its key until `e`.
  * - `sessionkit:u:{<userId>}`: a sorted set of the user's session ids, scored by each session's
  *   absolute deadline; the key expires with its newest member.
  *
- * A read is one `GET` and one `JSON.parse` (one round trip, the same cost as a raw client). A
- * patch is one Lua script that replaces, adds or drops only the changed entries' lines: atomic
- * per session, merged per key, without JSON parsing in Lua (no number precision loss). No script
- * touches two keys, so the store works unchanged on a Cluster. The cookie carries only the
- * session id, so a session's key (and slot) is derived from the id alone; a user's index lives in
- * the user's own slot and is written *before* the session on sign-in, so every live session is
- * always reachable from its user's index (stale entries are pruned when listed).
+ * A read is one `GET` and one `JSON.parse`. A patch is one Lua script that replaces, adds or
+ * drops only the changed entries' lines: atomic per session, merged per key.
+ *
+ * **Why the user index cannot lose a live session.** A session's key is derived from its id
+ * alone (the cookie carries nothing else), and a user's index lives in the user's own hash slot,
+ * so on a Cluster the two are in different slots and no script can write both. Instead of a
+ * transaction, the store keeps one rule: an index entry is written *before* the session gets
+ * that user id (sign-in, or a patch that sets the user), and is removed only when its session
+ * can never be live again: its absolute deadline has passed, or its key holds a tombstone
+ * (deleted ids stay dead: `create` refuses a tombstoned id, `patch` a tombstoned session). An
+ * entry whose session is absent (not written yet, or expired idle) or belongs to another user
+ * (a sign-in by patch not finished yet, or a session that moved on) is skipped when listing and
+ * revoking, and kept until its deadline. So a listing or a revocation that runs between the
+ * two steps of a sign-in leaves the entry in place, and the next revocation reaches the session.
+ * The same code runs on a single node and on a Cluster.
+ *
+ * Every operation has an overall deadline (`operationTimeoutMs`), so the caller gets a 503 in
+ * bounded time even while a Cluster shard fails over and the client retries.
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { configError } from '../core/errors.ts';
-import { assertOptionsObject } from '../core/options.ts';
+import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
 import {
   defineOwn,
@@ -31,7 +41,17 @@ import {
   type SessionStore,
   type StoredSession,
   type StoredSessionInfo,
+  StoredSessionsPartlyDeleted,
 } from '../core/store.ts';
+import { createOperationRunner, type Deadline } from './redis/deadline.ts';
+import { encodeDocument, isNoScript, jsonText, type ScriptName, scripts, sha1Of, tombstone } from './redis/scripts.ts';
+
+/** The part of an ioredis pipeline the store uses with {@link RedisStoreOptions.waitForReplicas}. */
+export interface RedisPipelineLike {
+  exists(key: string): RedisPipelineLike;
+  wait(replicas: number, timeoutMs: number): RedisPipelineLike;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
 
 /**
  * The part of an ioredis client (`Redis` or `Cluster`) the store uses. Any object with these
@@ -43,16 +63,46 @@ export interface RedisClientLike {
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
+/** Options of {@link RedisStoreOptions.waitForReplicas}. */
+export interface WaitForReplicasOptions {
+  /** How many replicas of the session's shard must have the revocation. */
+  replicas: number;
+  /** How long to wait for them (Redis `WAIT` timeout); must leave room within `operationTimeoutMs`. */
+  timeoutMs: number;
+  /**
+   * A connection used only for revocations, e.g. `client.duplicate()` (yours to close). `WAIT`
+   * blocks the connection it runs on: on the shared client every other request would queue
+   * behind it, for up to `timeoutMs` when a replica is slow or down.
+   */
+  client: RedisClientLike & { pipeline(): RedisPipelineLike };
+}
+
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
   /**
    * An ioredis `Redis` or `Cluster`. Recommended: `enableAutoPipelining: true` (throughput),
    * `enableOfflineQueue: false` and `maxRetriesPerRequest: 1` (fail fast during an outage
-   * instead of queueing requests), `commandTimeout: 2000`.
+   * instead of queueing requests), `commandTimeout: 2000`. See docs/stores.md for a Cluster.
    */
   client: RedisClientLike;
   /** Key prefix. Default `sessionkit:`. */
   prefix?: string;
+  /**
+   * Overall time limit of one store operation, all its commands and the client's retries
+   * included (a Cluster retries for seconds during a failover). Past it the operation fails
+   * (HTTP 503). Default 1000 ms.
+   */
+  operationTimeoutMs?: number;
+  /**
+   * After each revocation of a user's session (`revokeSession`, `revokeUserSessions`, or
+   * `destroy()` / `regenerate()` of a signed-in session), wait until `replicas` replicas of the
+   * session's shard have it, at most `timeoutMs` (Redis `WAIT`, sent on `client`, a connection
+   * of its own; the anonymous session a sign-in replaces waits for nothing). Without it, a
+   * revocation acknowledged by a master that fails before replicating is lost on failover: the
+   * revoked session is live again. With it, a revocation that did not reach enough replicas in
+   * time fails (HTTP 503; the session is signed out on the master, and retrying is safe).
+   */
+  waitForReplicas?: WaitForReplicasOptions;
   /** Clock in milliseconds, used to prune user indexes (default `Date.now`). */
   now?: Clock;
 }
@@ -63,96 +113,29 @@ export interface RedisStore extends SessionStore {
   sessionKey(id: string): string;
   /** The Redis key of a user's index. */
   userKey(userId: string): string;
-}
-
-// Entries of a session document: line 1 is '{"v":1', then pairs of lines ',"name"' and ':value',
-// then '}'. Lua matches entry names as whole lines, so it never parses JSON.
-const luaEntries = `
-local function entries(blob)
-  local lines = {}
-  for line in string.gmatch(blob, '[^\\n]+') do lines[#lines + 1] = line end
-  local list, at = {}, {}
-  for i = 2, #lines - 1, 2 do
-    list[#list + 1] = { lines[i], lines[i + 1] }
-    at[lines[i]] = #list
-  end
-  return lines[1], list, at
-end
-`;
-
-const scripts = {
-  // KEYS[1] session; ARGV[1] pexpireat ms; ARGV[2] document
-  create: `redis.call('SET', KEYS[1], ARGV[2])
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-return 1`,
-  // KEYS[1] session; ARGV[1] pexpireat ms; ARGV[2] n; ARGV[3 .. 2+n] name/value pairs to set; then names to drop
-  patch: `${luaEntries}
-local blob = redis.call('GET', KEYS[1])
-if not blob then return 0 end
-local head, list, at = entries(blob)
-local n = tonumber(ARGV[2])
-for i = 3, 2 + n, 2 do
-  local name, value = ',' .. ARGV[i], ':' .. ARGV[i + 1]
-  local index = at[name]
-  if index then list[index][2] = value else list[#list + 1] = { name, value }; at[name] = #list end
-end
-for i = 3 + n, #ARGV do
-  local index = at[',' .. ARGV[i]]
-  if index then list[index] = false end
-end
-local out = { head }
-for _, entry in ipairs(list) do
-  if entry then out[#out + 1] = entry[1]; out[#out + 1] = entry[2] end
-end
-out[#out + 1] = '}'
-redis.call('SET', KEYS[1], table.concat(out, '\\n'))
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-return 1`,
-  // KEYS[1] session
-  remove: `return redis.call('DEL', KEYS[1])`,
-  // KEYS[1] session; ARGV[1] ':' .. JSON of the user id: deletes the session only if it still belongs to the user
-  removeIfOwner: `${luaEntries}
-local blob = redis.call('GET', KEYS[1])
-if not blob then return 0 end
-local _, list, at = entries(blob)
-local index = at[',"u"']
-if index and list[index][2] == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`,
-  // KEYS[1] index; ARGV[1] id; ARGV[2] deadline (s); ARGV[3] now (s)
-  indexAdd: `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('EXPIREAT', KEYS[1], newest[2])
-return 1`,
-  // KEYS[1] index; ARGV[1] now (s): prunes past deadlines and lists the ids
-  indexList: `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-return redis.call('ZRANGE', KEYS[1], 0, -1)`,
-  // KEYS[1] index; ARGV ids to remove
-  indexRemove: `return redis.call('ZREM', KEYS[1], unpack(ARGV))`,
-} as const;
-
-type ScriptName = keyof typeof scripts;
-
-const sha1Of = Object.fromEntries(
-  Object.entries(scripts).map(([name, source]) => [name, createHash('sha1').update(source).digest('hex')]),
-) as Record<ScriptName, string>;
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
-}
-
-function jsonText(value: unknown): string {
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** Serialises a session document (see the layout above). */
-function encodeDocument(entries: [string, unknown][]): string {
-  let text = '{"v":1';
-  for (const [name, value] of entries) text += `\n,${JSON.stringify(name)}\n:${jsonText(value)}`;
-  return `${text}\n}`;
+  /**
+   * Refuses new operations and resolves once the running ones have settled, so no timer of the
+   * store is left and the app can close its client. The client itself is the app's: it stays open.
+   */
+  dispose(): Promise<void>;
 }
 
 type Document = Record<string, unknown>;
+
+/**
+ * A revocation applied on the master that fewer replicas than `waitForReplicas.replicas`
+ * acknowledged in time: the session is signed out, but a failover could still bring it back.
+ */
+class RevocationNotReplicated extends Error {
+  constructor(where: string, acknowledged: number, replicas: number, timeoutMs: number) {
+    super(
+      `${where}: the revocation reached ${acknowledged} of ${replicas} replica(s) within ${timeoutMs} ms (waitForReplicas); it is applied on the master, and retrying is safe.`,
+    );
+    this.name = 'RevocationNotReplicated';
+  }
+}
+
+const movedReply = /^(MOVED|ASK) /;
 
 /**
  * Creates a Redis session store over an ioredis client (single node or Cluster).
@@ -173,41 +156,127 @@ type Document = Record<string, unknown>;
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
   const where = 'redisStore()';
-  assertOptionsObject(options, ['client', 'prefix', 'now'], where);
+  assertOptionsObject(options, ['client', 'prefix', 'operationTimeoutMs', 'waitForReplicas', 'now'], where);
   const client = options?.client;
   if (typeof client?.get !== 'function' || typeof client.evalsha !== 'function' || typeof client.eval !== 'function') {
     throw configError(
       `${where}: "client" must be an ioredis Redis or Cluster client.`,
-      'Pass `client: new Redis(url)`.',
+      'Pass `client: new Redis(url)`, or `new Cluster(nodes)` for a Redis Cluster.',
     );
   }
   const prefix = options.prefix ?? 'sessionkit:';
   if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
     throw configError(`${where}: "prefix" must be a string without "{" or "}" (they are hash tags).`);
   }
+  const operationTimeoutMs = options.operationTimeoutMs ?? 1000;
+  assertNumberInRange(operationTimeoutMs, 10, 60_000, `${where}: operationTimeoutMs`);
+  const waitForReplicas = options.waitForReplicas;
+  if (waitForReplicas !== undefined) {
+    assertOptionsObject(waitForReplicas, ['replicas', 'timeoutMs', 'client'], `${where}: waitForReplicas`);
+    assertNumberInRange(waitForReplicas.replicas, 1, 100, `${where}: waitForReplicas.replicas`);
+    assertNumberInRange(waitForReplicas.timeoutMs, 1, operationTimeoutMs - 1, `${where}: waitForReplicas.timeoutMs`);
+    if (typeof waitForReplicas.client?.pipeline !== 'function' || waitForReplicas.client === client) {
+      throw configError(
+        `${where}: waitForReplicas.client must be an ioredis connection of its own, not "client": WAIT blocks the connection it runs on.`,
+        'Pass `waitForReplicas: { replicas, timeoutMs, client: client.duplicate() }`.',
+      );
+    }
+  }
   const now = options.now ?? Date.now;
   const sessionKey = (id: string): string => `${prefix}s:{${id}}`;
   const userKey = (userId: string): string => `${prefix}u:{${userId}}`;
   const nowSeconds = (): number => Math.floor(now() / 1000);
 
-  const run = async (name: ScriptName, key: string, args: (string | number)[]): Promise<unknown> => {
+  /** A `MOVED` reply reaches the store only from a plain client talking to a Cluster node. */
+  const explain = (error: unknown): unknown =>
+    error instanceof Error && movedReply.test(error.message)
+      ? new Error(
+          `${where}: Redis answered "${error.message}": the server is a Redis Cluster node. Pass an ioredis Cluster client (new Cluster([{ host, port }, ...])) instead of a Redis client.`,
+          { cause: error },
+        )
+      : error;
+  const operations = createOperationRunner(operationTimeoutMs, where, explain);
+
+  const sendOn = async (
+    connection: RedisClientLike,
+    name: ScriptName,
+    key: string,
+    args: readonly (string | number)[],
+  ): Promise<unknown> => {
     try {
-      return await client.evalsha(sha1Of[name], 1, key, ...args);
+      return await connection.evalsha(sha1Of[name], 1, key, ...args);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return client.eval(scripts[name], 1, key, ...args);
+      return connection.eval(scripts[name], 1, key, ...args);
     }
   };
+  const send = (name: ScriptName, key: string, args: readonly (string | number)[]): Promise<unknown> =>
+    sendOn(client, name, key, args);
 
-  const indexAdd = (userId: string, id: string, deadline: number): Promise<unknown> =>
-    run('indexAdd', userKey(userId), [id, deadline, nowSeconds()]);
+  /**
+   * Runs a deleting script (`remove`, `removeIfOwner`). With `waitForReplicas`, it runs on the
+   * revocation connection and, when it signed a user's session out (`onApplied` is then called
+   * at once), is followed there by `WAIT`: a pipeline goes to the node of its keyed command, so
+   * the WAIT reaches the node, and the connection, that made the write. Deleting an anonymous
+   * session (the old id of a sign-in's `regenerate()`) waits for nothing.
+   */
+  const revoke = async (
+    deadline: Deadline,
+    name: 'remove' | 'removeIfOwner',
+    key: string,
+    args: readonly string[],
+    onApplied: () => void = () => {},
+  ): Promise<number> => {
+    if (waitForReplicas === undefined) return Number(await deadline.within(send(name, key, args)));
+    const { replicas, timeoutMs, client: revocations } = waitForReplicas;
+    const result = Number(await deadline.within(sendOn(revocations, name, key, args)));
+    if (result !== (name === 'remove' ? 2 : 1)) return result; // no user was signed out: nothing to wait for
+    onApplied();
+    const replies = await deadline.within(revocations.pipeline().exists(key).wait(replicas, timeoutMs).exec());
+    const [, [waitError, acknowledged] = [null, 0]] = replies ?? [];
+    if (waitError !== null) throw waitError;
+    if (Number(acknowledged) < replicas) {
+      throw new RevocationNotReplicated(where, Number(acknowledged), replicas, timeoutMs);
+    }
+    return result;
+  };
 
-  const indexIds = async (userId: string): Promise<string[]> =>
-    (await run('indexList', userKey(userId), [nowSeconds()])) as string[];
+  const indexIds = async (deadline: Deadline, userId: string): Promise<string[]> =>
+    (await deadline.within(send('indexList', userKey(userId), [nowSeconds()]))) as string[];
 
-  const readDocument = async (id: string): Promise<Document | undefined> => {
-    const text = await client.get(sessionKey(id));
-    return text === null ? undefined : (JSON.parse(text) as Document);
+  const indexAdd = (deadline: Deadline, userId: string, id: string, score: number): Promise<unknown> =>
+    deadline.within(send('indexAdd', userKey(userId), [id, score, nowSeconds()]));
+
+  const parse = (text: string | null): Document | undefined =>
+    text === null || text === tombstone ? undefined : (JSON.parse(text) as Document);
+
+  /** The session a document holds, or `undefined` (absent, tombstone, or not a session). */
+  const toSession = (id: string, text: string | null): StoredSession | undefined => {
+    const document = parse(text);
+    if (document === undefined || typeof document.h !== 'string') return undefined;
+    const data: Record<string, unknown> = {};
+    const flash: Record<string, unknown> = {};
+    for (const name of Object.keys(document)) {
+      const code = name.charCodeAt(0);
+      if (name.charCodeAt(1) !== 58 /* : */) continue;
+      const target = code === 100 /* d */ ? data : code === 102 /* f */ ? flash : undefined;
+      if (target === undefined) continue;
+      const key = name.slice(2);
+      if (key === '__proto__') defineOwn(target, key, document[name]);
+      else target[key] = document[name];
+    }
+    return {
+      id,
+      secretHash: document.h,
+      userId: document.u as string | undefined,
+      createdAt: document.c as number,
+      renewedAt: document.r as number,
+      expiresAt: document.e as number,
+      data,
+      flash,
+      ...(document.a === undefined ? {} : { userAgent: document.a as string }),
+      ...(document.i === undefined ? {} : { ip: document.i as string }),
+    };
   };
 
   return {
@@ -216,56 +285,41 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     sessionKey,
     userKey,
 
-    async get(id) {
-      const document = await readDocument(id);
-      if (document === undefined || typeof document.h !== 'string') return undefined;
-      const data: Record<string, unknown> = {};
-      const flash: Record<string, unknown> = {};
-      for (const name of Object.keys(document)) {
-        const code = name.charCodeAt(0);
-        if (name.charCodeAt(1) !== 58 /* : */) continue;
-        const target = code === 100 /* d */ ? data : code === 102 /* f */ ? flash : undefined;
-        if (target === undefined) continue;
-        const key = name.slice(2);
-        if (key === '__proto__') defineOwn(target, key, document[name]);
-        else target[key] = document[name];
-      }
-      const session: StoredSession = {
-        id,
-        secretHash: document.h,
-        userId: document.u as string | undefined,
-        createdAt: document.c as number,
-        renewedAt: document.r as number,
-        expiresAt: document.e as number,
-        data,
-        flash,
-        ...(document.a === undefined ? {} : { userAgent: document.a as string }),
-        ...(document.i === undefined ? {} : { ip: document.i as string }),
-      };
-      return session;
+    get(id) {
+      return operations.single(
+        'get',
+        () => client.get(sessionKey(id)),
+        (text) => toSession(id, text),
+      );
     },
 
-    async create(session, createOptions) {
-      if (createOptions.replacing !== undefined) {
-        if (Number(await run('remove', sessionKey(createOptions.replacing), [])) === 0) return false;
-      }
-      if (session.userId !== undefined) await indexAdd(session.userId, session.id, createOptions.deadline);
-      const entries: [string, unknown][] = [
-        ['h', session.secretHash],
-        ['c', session.createdAt],
-        ['r', session.renewedAt],
-        ['e', session.expiresAt],
-      ];
-      if (session.userId !== undefined) entries.push(['u', session.userId]);
-      if (session.userAgent !== undefined) entries.push(['a', session.userAgent]);
-      if (session.ip !== undefined) entries.push(['i', session.ip]);
-      for (const key of Object.keys(session.data)) entries.push([`d:${key}`, session.data[key]]);
-      for (const key of Object.keys(session.flash)) entries.push([`f:${key}`, session.flash[key]]);
-      await run('create', sessionKey(session.id), [session.expiresAt * 1000, encodeDocument(entries)]);
-      return true;
+    create(session, createOptions) {
+      return operations.run('create', async (deadline) => {
+        const { replacing } = createOptions;
+        if (replacing !== undefined) {
+          if ((await revoke(deadline, 'remove', sessionKey(replacing), [])) === 0) return false;
+        }
+        // Index first: a live session is always reachable from its user's index.
+        if (session.userId !== undefined) {
+          await indexAdd(deadline, session.userId, session.id, Math.max(createOptions.deadline, session.expiresAt));
+        }
+        const entries: [string, unknown][] = [
+          ['h', session.secretHash],
+          ['c', session.createdAt],
+          ['r', session.renewedAt],
+          ['e', session.expiresAt],
+        ];
+        if (session.userId !== undefined) entries.push(['u', session.userId]);
+        if (session.userAgent !== undefined) entries.push(['a', session.userAgent]);
+        if (session.ip !== undefined) entries.push(['i', session.ip]);
+        for (const key of Object.keys(session.data)) entries.push([`d:${key}`, session.data[key]]);
+        for (const key of Object.keys(session.flash)) entries.push([`f:${key}`, session.flash[key]]);
+        const args = [session.expiresAt * 1000, encodeDocument(entries)];
+        return Number(await deadline.within(send('create', sessionKey(session.id), args))) === 1;
+      });
     },
 
-    async patch(id, patch: SessionPatch) {
+    patch(id, patch: SessionPatch) {
       const set: string[] = ['"r"', String(patch.renewedAt), '"e"', String(patch.expiresAt)];
       const removed: string[] = [];
       const setEntry = (name: string, value: unknown) => set.push(JSON.stringify(name), jsonText(value));
@@ -274,14 +328,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       for (const key of patch.unsetData) dropEntry(`d:${key}`);
       for (const key of Object.keys(patch.setFlash)) setEntry(`f:${key}`, patch.setFlash[key]);
       for (const key of patch.unsetFlash) dropEntry(`f:${key}`);
-      if (patch.userId !== undefined) {
-        if (patch.userId === null) dropEntry('u');
-        else {
-          // Index first: a live session is always reachable from its user's index.
-          await indexAdd(patch.userId, id, patch.deadline ?? patch.expiresAt);
-          setEntry('u', patch.userId);
-        }
-      }
+      const newOwner = patch.userId ?? undefined;
+      if (patch.userId === null) dropEntry('u');
+      else if (newOwner !== undefined) setEntry('u', newOwner);
       if (patch.metadata !== undefined) {
         if (patch.metadata.userAgent === undefined) dropEntry('a');
         else setEntry('a', patch.metadata.userAgent);
@@ -289,49 +338,75 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         else setEntry('i', patch.metadata.ip);
       }
       const args = [patch.expiresAt * 1000, set.length, ...set, ...removed];
-      const patched = Number(await run('patch', sessionKey(id), args)) === 1;
-      if (patched && patch.userId !== undefined && patch.previousUserId !== undefined) {
-        await run('indexRemove', userKey(patch.previousUserId), [id]);
-      }
-      return patched;
-    },
-
-    async delete(id) {
-      return Number(await run('remove', sessionKey(id), [])) > 0;
-    },
-
-    async listByUser(userId, at) {
-      const ids = await indexIds(userId);
-      const documents = await Promise.all(ids.map(readDocument));
-      const result: StoredSessionInfo[] = [];
-      const stale: string[] = [];
-      documents.forEach((document, index) => {
-        const id = ids[index] as string;
-        if (document?.u !== userId) {
-          stale.push(id);
-          return;
-        }
-        if ((document.e as number) <= at) return;
-        result.push({
-          id,
-          userId,
-          createdAt: document.c as number,
-          renewedAt: document.r as number,
-          expiresAt: document.e as number,
-          ...(document.a === undefined ? {} : { userAgent: document.a as string }),
-          ...(document.i === undefined ? {} : { ip: document.i as string }),
-        });
+      const applied = (reply: unknown) => Number(reply) === 1;
+      if (newOwner === undefined) return operations.single('patch', () => send('patch', sessionKey(id), args), applied);
+      return operations.run('patch', async (deadline) => {
+        // Index first; the previous owner's entry is left to its deadline (see the module notes).
+        await indexAdd(deadline, newOwner, id, Math.max(patch.deadline ?? patch.expiresAt, patch.expiresAt));
+        return applied(await deadline.within(send('patch', sessionKey(id), args)));
       });
-      if (stale.length > 0) await run('indexRemove', userKey(userId), stale);
-      return result.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
     },
 
-    async deleteByUser(userId, exceptId) {
-      const ids = (await indexIds(userId)).filter((id) => id !== exceptId);
-      const owner = `:${JSON.stringify(userId)}`;
-      const results = await Promise.all(ids.map((id) => run('removeIfOwner', sessionKey(id), [owner])));
-      if (ids.length > 0) await run('indexRemove', userKey(userId), ids);
-      return ids.filter((_, index) => Number(results[index]) > 0);
+    delete(id) {
+      return operations.run('delete', async (deadline) => (await revoke(deadline, 'remove', sessionKey(id), [])) > 0);
     },
+
+    listByUser(userId, at) {
+      return operations.run('listByUser', async (deadline) => {
+        const ids = await indexIds(deadline, userId);
+        const texts = await deadline.within(Promise.all(ids.map((id) => client.get(sessionKey(id)))));
+        const result: StoredSessionInfo[] = [];
+        const dead: string[] = [];
+        texts.forEach((text, index) => {
+          const id = ids[index] as string;
+          if (text === tombstone) dead.push(id);
+          const document = parse(text);
+          if (document?.u !== userId || (document.e as number) <= at) return;
+          result.push({
+            id,
+            userId,
+            createdAt: document.c as number,
+            renewedAt: document.r as number,
+            expiresAt: document.e as number,
+            ...(document.a === undefined ? {} : { userAgent: document.a as string }),
+            ...(document.i === undefined ? {} : { ip: document.i as string }),
+          });
+        });
+        if (dead.length > 0) await deadline.within(send('indexRemove', userKey(userId), dead));
+        return result.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+      });
+    },
+
+    deleteByUser(userId, exceptId) {
+      return operations.run('deleteByUser', async (deadline) => {
+        const ids = (await indexIds(deadline, userId)).filter((id) => id !== exceptId);
+        const owner = `:${JSON.stringify(userId)}`;
+        const deleted: string[] = [];
+        // An id is recorded as deleted as soon as its script did it: a later failure (WAIT, the
+        // deadline) does not undo that, and the caller is told.
+        const outcomes = await Promise.allSettled(
+          ids.map((id) => revoke(deadline, 'removeIfOwner', sessionKey(id), [owner], () => deleted.push(id))),
+        );
+        const dead: string[] = [];
+        let failure: unknown;
+        outcomes.forEach((outcome, index) => {
+          const id = ids[index] as string;
+          if (outcome.status === 'rejected') failure ??= outcome.reason;
+          else {
+            if (outcome.value === 1 && waitForReplicas === undefined) deleted.push(id);
+            if (outcome.value > 0) dead.push(id);
+          }
+        });
+        if (failure !== undefined) throw new StoredSessionsPartlyDeleted(deleted, explain(failure));
+        try {
+          if (dead.length > 0) await deadline.within(send('indexRemove', userKey(userId), dead));
+        } catch (error) {
+          throw new StoredSessionsPartlyDeleted(deleted, explain(error));
+        }
+        return deleted;
+      });
+    },
+
+    dispose: () => operations.dispose(),
   };
 }

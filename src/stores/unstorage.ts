@@ -273,18 +273,13 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
     },
     async listByUser(userId, at) {
       assertOpen();
+      // An entry without its session is kept until its deadline: the session may be a sign-in
+      // whose item is not written yet, and dropping the entry would hide it from revocation.
       const ids = Object.keys(await readIndex(userId));
       const sessions = (await Promise.all(ids.map(load))).map((session) => (session === corrupt ? undefined : session));
       const result: StoredSessionInfo[] = [];
-      const stale: string[] = [];
-      sessions.forEach((session, index) => {
+      for (const session of sessions) {
         if (session?.userId === userId && session.expiresAt > at) result.push(infoOf(session));
-        else if (session?.userId !== userId) stale.push(ids[index] as string);
-      });
-      if (stale.length > 0) {
-        await updateIndex(userId, (index) => {
-          for (const id of stale) delete index[id];
-        });
       }
       return result.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
     },
@@ -302,8 +297,9 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
           }),
         ),
       );
+      // Only the deleted ids leave the index (the others may be sign-ins not written yet).
       await updateIndex(userId, (index) => {
-        for (const id of ids) delete index[id];
+        for (const id of deleted) delete index[id];
       });
       return deleted;
     },

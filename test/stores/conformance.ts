@@ -5,12 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { parseSetCookie } from 'cookie';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionKitError } from '../../src/core/errors.ts';
 import type { SessionEvent } from '../../src/core/events.ts';
 import { createSessionManager, type StoreSessionManager as SessionManager } from '../../src/core/manager.ts';
 import type { SessionStore } from '../../src/core/store.ts';
 import { CookieJar, createTestClock, testSecrets } from '../support/fixtures.ts';
+import { type Gate, gateMethods, randomDelayGate, scheduledGate, seededRandom } from '../support/interleavings.ts';
+import { type RaceContext, raceSignIns, scheduledSignInRound } from './index-race.ts';
 
 /** One store instance under test, plus ways to look behind it. */
 export interface StoreUnderTest {
@@ -28,7 +31,16 @@ export interface StoreUnderTest {
    * that has `dispose()`.
    */
   afterDispose?(): Promise<void>;
+  /**
+   * Handles on the same storage whose engine calls (commands, item reads and writes) each pass
+   * `gate` first, one per app instance the race should run on. Without it, the store's methods
+   * pass the gate (enough for a store whose every method is one engine call).
+   */
+  gated?(gate: Gate): SessionStore[];
 }
+
+/** The store methods a sign-in race calls. */
+const storeMethods = ['get', 'create', 'patch', 'delete', 'listByUser', 'deleteByUser'] as const;
 
 /** A settable clock shared by the managers and the store under test. */
 export type TestClock = ReturnType<typeof createTestClock>;
@@ -495,6 +507,51 @@ export function describeStoreConformance(
       failing = false;
       expect(await manager.commit(loaded.session)).toHaveLength(1);
       expect((await manager.load(jar.header())).session.get('x')).toBe(1);
+    });
+    function raceContext(): RaceContext {
+      const { store, second } = subject;
+      return {
+        makeManager: (handle) => makeManager(handle, { onEvent: () => {} }),
+        // Without an exact user index (documented gap) only one instance's index is exact.
+        instances: (gate) =>
+          subject.gated?.(gate) ??
+          (store.capabilities.userIndex ? [store, second ?? store] : [store]).map((handle) =>
+            gateMethods(handle, storeMethods, gate),
+          ),
+        reference: store,
+        nowSeconds: () => Math.floor(clock.now() / 1000),
+      };
+    }
+
+    it('no orphaned sessions: 1,000 sign-ins race listSessions, revokeUserSessions and patches (random delays between store steps)', {
+      timeout: Math.max(options.timeout ?? 30_000, 90_000),
+    }, async () => {
+      const seed = Math.floor(Math.random() * 2 ** 32);
+      const outcome = await raceSignIns(raceContext(), randomDelayGate(seededRandom(seed)), {
+        signIns: 1000,
+        users: 6,
+        concurrency: 24,
+      });
+      const summary = `seed ${seed}: ${JSON.stringify({ ...outcome, orphans: outcome.orphans.length, survivors: outcome.survivors.length })}`;
+      expect(outcome.signIns).toBe(1000);
+      expect(outcome.revokedDuringRace, summary).toBeGreaterThan(0); // the racers did race
+      expect(outcome.live, summary).toBeGreaterThan(0);
+      expect(outcome.orphans, summary).toEqual([]);
+      expect(outcome.survivors, summary).toEqual([]);
+    });
+
+    it('no orphaned sessions: every interleaving fast-check schedules of sign-ins, a listing and a revoke-all', {
+      timeout: Math.max(options.timeout ?? 30_000, 90_000),
+    }, async () => {
+      const context = raceContext();
+      await fc.assert(
+        fc.asyncProperty(fc.scheduler(), async (s) => {
+          const outcome = await scheduledSignInRound(context, scheduledGate(s));
+          expect(outcome.orphans).toEqual([]);
+          expect(outcome.survivors).toEqual([]);
+        }),
+        { numRuns: 150 },
+      );
     });
 
     // Last: it disposes the store under test.

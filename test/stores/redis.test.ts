@@ -1,12 +1,14 @@
 import { once } from 'node:events';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSessionKitError } from '../../src/core/errors.ts';
+import { isSessionKitError, type SessionKitError } from '../../src/core/errors.ts';
 import type { SessionEvent } from '../../src/core/events.ts';
 import { createSessionManager } from '../../src/core/manager.ts';
+import type { SessionPatch, StoredSession } from '../../src/core/store.ts';
 import { redisStore } from '../../src/stores/redis.ts';
 import { CookieJar, testSecrets } from '../support/fixtures.ts';
-import { ensureRedis, type OwnCluster, startOwnRedis, startRedisCluster } from '../support/services.ts';
+import { type Gate, gateMethods } from '../support/interleavings.ts';
+import { ensureRedis, type OwnCluster, type OwnRedis, startOwnRedis, startRedisCluster } from '../support/services.ts';
 import { describeStoreConformance } from './conformance.ts';
 
 /** The client options docs/stores.md recommends: pipelined, and failing fast while disconnected. */
@@ -41,6 +43,11 @@ async function dumpKeys(client: AnyClient, pattern: string): Promise<string> {
   return JSON.stringify(entries);
 }
 
+/** A client whose commands each pass `gate` first (delays injected between the store's steps). */
+function gatedClient(client: AnyClient, gate: Gate): AnyClient {
+  return gateMethods(client, ['get', 'evalsha', 'eval'], gate);
+}
+
 async function deleteKeys(client: AnyClient, pattern: string): Promise<void> {
   for (const key of await keysOf(client, pattern)) await client.del(key);
 }
@@ -55,6 +62,7 @@ describeStoreConformance('redis (single node)', async () => {
     store: redisStore({ client, prefix }),
     second: redisStore({ client: other, prefix }),
     dump: () => dumpKeys(client, `${prefix}*`),
+    gated: (gate) => [client, other].map((handle) => redisStore({ client: gatedClient(handle, gate), prefix })),
     async close() {
       await deleteKeys(client, `${prefix}*`);
       client.disconnect();
@@ -84,6 +92,8 @@ describe('redis cluster (3 masters started by the test)', () => {
         store,
         second: redisStore({ client: other, prefix: 'sk:' }),
         dump: () => dumpKeys(client, 'sk:*'),
+        gated: (gate) =>
+          [client, other].map((handle) => redisStore({ client: gatedClient(handle, gate), prefix: 'sk:' })),
         async close() {
           // Sessions really are spread over the masters (no single-slot shortcut).
           const perNode = await Promise.all(client.nodes('master').map((node) => node.dbsize()));
@@ -95,6 +105,30 @@ describe('redis cluster (3 masters started by the test)', () => {
     },
     { timeout: 60_000 },
   );
+
+  it('a plain Redis client pointed at one node fails with a message that names the fix (not a bare MOVED)', async () => {
+    const plain = new Redis({ host: '127.0.0.1', port: cluster.ports[0]!, ...recommended });
+    try {
+      await ready(plain);
+      const manager = createSessionManager({ secrets: testSecrets[0], store: redisStore({ client: plain }) });
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const { session } = await manager.load(null);
+          session.set('userId', 'misconfigured');
+          return manager.commit(session).catch((error: unknown) => error);
+        }),
+      );
+      const failures = outcomes.filter((outcome) => isSessionKitError(outcome, 'ERR_STORE_UNAVAILABLE'));
+      expect(failures.length).toBeGreaterThan(0); // 2 of 3 slots live on other masters
+      for (const failure of failures) {
+        expect(String((failure as Error).cause)).toMatch(
+          /answered "MOVED \d+ [\d.:]+": the server is a Redis Cluster node\. Pass an ioredis Cluster client/,
+        );
+      }
+    } finally {
+      plain.disconnect();
+    }
+  });
 });
 
 describe('redisStore specifics', () => {
@@ -182,9 +216,224 @@ describe('redisStore specifics', () => {
     expect(loaded.k0).toBeUndefined();
   });
 
-  it('rejects a client that is not ioredis-shaped, and braces in the prefix', () => {
+  it('rejects a client that is not ioredis-shaped, braces in the prefix, and bad limits', () => {
     expect(() => redisStore({ client: {} as never })).toThrow(/ioredis/);
     expect(() => redisStore({ client, prefix: '{x}' })).toThrow(/hash tags/);
+    expect(() => redisStore({ client, operationTimeoutMs: 0 })).toThrow(/operationTimeoutMs must be a number/);
+    const own = client as unknown as Redis; // a second connection is not needed to check options
+    expect(() => redisStore({ client, waitForReplicas: { replicas: 1, timeoutMs: 1000, client: own } })).toThrow(
+      /waitForReplicas.timeoutMs must be a number between 1 and 999/,
+    );
+    expect(() => redisStore({ client, waitForReplicas: { replica: 1 } as never })).toThrow(/Did you mean "replicas"/);
+    // WAIT blocks its connection: the shared client is refused, with the fix.
+    expect(() => redisStore({ client, waitForReplicas: { replicas: 1, timeoutMs: 100, client: own } })).toThrow(
+      /waitForReplicas.client must be an ioredis connection of its own[\s\S]*client\.duplicate\(\)/,
+    );
+  });
+
+  const row = (id: string, userId: string | undefined, now = Math.floor(Date.now() / 1000)): StoredSession => ({
+    id,
+    secretHash: 'h',
+    userId,
+    createdAt: now,
+    renewedAt: now,
+    expiresAt: now + 100,
+    data: { n: 1 },
+    flash: {},
+  });
+  const patchOf = (extra: Partial<SessionPatch> = {}): SessionPatch => {
+    const now = Math.floor(Date.now() / 1000);
+    return { setData: {}, unsetData: [], setFlash: {}, unsetFlash: [], renewedAt: now, expiresAt: now + 100, ...extra };
+  };
+
+  it('a deleted session leaves a tombstone until it would have expired: its id never comes back', async () => {
+    const store = redisStore({ client, prefix });
+    const now = Math.floor(Date.now() / 1000);
+    expect(await store.create(row('tomb', 'tomb-user'), { deadline: now + 1000 })).toBe(true);
+    expect(await store.delete('tomb')).toBe(true);
+    expect(await client.get(store.sessionKey('tomb'))).toBe('revoked');
+    const ttl = await client.pttl(store.sessionKey('tomb'));
+    expect(ttl).toBeGreaterThan(90_000);
+    expect(ttl).toBeLessThanOrEqual(100_000);
+    expect(await store.get('tomb')).toBeUndefined();
+    expect(await store.delete('tomb')).toBe(false);
+    expect(await store.patch('tomb', patchOf({ setData: { late: true } }))).toBe(false);
+    // A create of that id sent again (a client retrying a command) does not bring it back.
+    expect(await store.create(row('tomb', 'tomb-user'), { deadline: now + 1000 })).toBe(false);
+    expect(await client.get(store.sessionKey('tomb'))).toBe('revoked');
+    // Nor does the rotation of a deleted session.
+    expect(await store.create(row('tomb-next', 'tomb-user'), { deadline: now + 1000, replacing: 'tomb' })).toBe(false);
+    expect(await store.get('tomb-next')).toBeUndefined();
+  });
+
+  it('a create sent twice keeps what the first one wrote, and what was patched since', async () => {
+    const store = redisStore({ client, prefix });
+    const now = Math.floor(Date.now() / 1000);
+    expect(await store.create(row('twice', undefined), { deadline: now + 1000 })).toBe(true);
+    expect(await store.patch('twice', patchOf({ setData: { n: 2 } }))).toBe(true);
+    expect(await store.create(row('twice', undefined), { deadline: now + 1000 })).toBe(true);
+    expect((await store.get('twice'))?.data).toEqual({ n: 2 });
+  });
+
+  it('index entries leave only when their session can never be live again', async () => {
+    const store = redisStore({ client, prefix });
+    const user = `keep-${Math.random().toString(36).slice(2)}`;
+    const now = Math.floor(Date.now() / 1000);
+    const index = () => client.zrange(store.userKey(user), 0, -1);
+    await store.create(row('live', user), { deadline: now + 1000 });
+    await store.create(row('deleted', user), { deadline: now + 1000 });
+    await store.create(row('moved', user), { deadline: now + 1000 });
+    await store.patch('moved', patchOf({ userId: 'someone-else', previousUserId: user, deadline: now + 1000 }));
+    await store.delete('deleted');
+    // A sign-in whose index entry is written and whose session is not (yet): what a listing or
+    // a revocation sees between the two steps.
+    await client.zadd(store.userKey(user), now + 1000, 'pending');
+    // An entry past its deadline.
+    await client.zadd(store.userKey(user), now - 1, 'past');
+    expect((await store.listByUser(user, now)).map((info) => info.id)).toEqual(['live']);
+    expect((await index()).sort()).toEqual(['live', 'moved', 'pending']); // tombstone and past deadline pruned
+    expect(await store.deleteByUser(user)).toEqual(['live']);
+    expect((await index()).sort()).toEqual(['moved', 'pending']);
+    // The pending sign-in completes after the revocation: still reachable from the index.
+    expect(await store.create(row('pending', user), { deadline: now + 1000 })).toBe(true);
+    expect((await store.listByUser(user, now)).map((info) => info.id)).toEqual(['pending']);
+    expect(await store.deleteByUser(user)).toEqual(['pending']);
+    expect((await store.get('moved'))?.userId).toBe('someone-else');
+  });
+});
+
+describe('redisStore deadline, dispose and waitForReplicas (own redis-servers)', () => {
+  let server: OwnRedis;
+  let client: Redis;
+  let admin: Redis;
+  beforeAll(async () => {
+    server = await startOwnRedis();
+    client = new Redis({ host: '127.0.0.1', port: server.port, ...recommended });
+    admin = new Redis({ host: '127.0.0.1', port: server.port });
+    await Promise.all([ready(client), ready(admin)]);
+  }, 60_000);
+  afterAll(async () => {
+    client?.disconnect();
+    admin?.disconnect();
+    await server?.destroy();
+  });
+
+  it('an operation that outlives operationTimeoutMs fails (503) at its deadline; the client serves again afterwards', async () => {
+    const manager = createSessionManager({
+      secrets: testSecrets[0],
+      store: redisStore({ client, operationTimeoutMs: 300 }),
+    });
+    const { session } = await manager.load(null);
+    session.set('userId', 'paused');
+    const jar = new CookieJar().apply(await manager.commit(session));
+    await admin.call('CLIENT', 'PAUSE', '1000', 'ALL'); // the server holds every command for 1 s
+    const started = Date.now();
+    const error = await manager.load(jar.header()).catch((caught: unknown) => caught);
+    const elapsedMs = Date.now() - started;
+    expect(isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')).toBe(true);
+    expect(String((error as Error).cause)).toMatch(/get did not finish within 300 ms \(operationTimeoutMs\)/);
+    expect(elapsedMs).toBeGreaterThanOrEqual(290);
+    expect(elapsedMs).toBeLessThan(1000); // not the pause's 1 s
+    await admin.call('CLIENT', 'UNPAUSE');
+    expect((await manager.load(jar.header())).status).toBe('valid');
+  });
+
+  it('dispose() waits for running operations, then refuses new ones; the client stays open', async () => {
+    const store = redisStore({ client, operationTimeoutMs: 300 });
+    await admin.call('CLIENT', 'PAUSE', '1000', 'ALL');
+    const running = store.get('anything').then(
+      () => 'resolved',
+      () => 'rejected',
+    );
+    let disposed = false;
+    const disposal = store.dispose().then(() => {
+      disposed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(disposed).toBe(false); // the get is still running
+    expect(await running).toBe('rejected'); // at its deadline
+    await disposal;
+    expect(disposed).toBe(true);
+    await expect(store.get('anything')).rejects.toThrow(/get after dispose\(\): the store is closed/);
+    await admin.call('CLIENT', 'UNPAUSE');
+    expect(client.status).toBe('ready');
+    expect(await client.ping()).toBe('PONG');
+  });
+
+  it('waitForReplicas: a revocation returns once a replica has it; without the replica it fails (503), retrying is safe, sign-ins work', {
+    timeout: 60_000,
+  }, async () => {
+    await admin.config('SET', 'repl-diskless-sync-delay', '0'); // sync the new replica at once, not after 5 s
+    const replica = await startOwnRedis(['--replicaof', '127.0.0.1', String(server.port)]);
+    const replicaClient = new Redis({ host: '127.0.0.1', port: replica.port });
+    const revocations = client.duplicate();
+    replicaClient.on('error', () => {}); // the replica is shut down on purpose
+    try {
+      await Promise.all([ready(replicaClient), ready(revocations)]);
+      const synced = async () => (await replicaClient.info('replication')).includes('master_link_status:up');
+      for (let attempt = 0; attempt < 100 && !(await synced()); attempt++) await new Promise((r) => setTimeout(r, 100));
+      const store = redisStore({ client, waitForReplicas: { replicas: 1, timeoutMs: 300, client: revocations } });
+      const manager = createSessionManager({ secrets: testSecrets[0], store });
+      const signIn = async () => {
+        const { session } = await manager.load(null);
+        session.set('userId', 'replicated');
+        return { id: session.id, jar: new CookieJar().apply(await manager.commit(session)) };
+      };
+      const first = await signIn();
+      expect(await manager.revokeSession(first.id)).toBe(true);
+      // WAIT returned: the replica holds the tombstone already, with no polling.
+      expect(await replicaClient.get(store.sessionKey(first.id))).toBe('revoked');
+      const others = [await signIn(), await signIn()];
+      expect(await manager.revokeUserSessions('replicated')).toBe(2);
+      for (const { id } of others) expect(await replicaClient.get(store.sessionKey(id))).toBe('revoked');
+
+      // No replica: the revocation is applied on the master but not confirmed: 503, and retrying is safe.
+      const last = await signIn();
+      const bystander = await signIn();
+      await replica.shutdown('nosave');
+      const settled: string[] = [];
+      const revoking = manager.revokeSession(last.id).then(
+        () => settled.push('revocation'),
+        (caught: unknown) => {
+          settled.push('revocation');
+          return caught;
+        },
+      );
+      // WAIT holds only its own connection: a request on the shared client is not queued behind it.
+      const read = manager.load(bystander.jar.header()).then((loaded) => {
+        settled.push('read');
+        return loaded.status;
+      });
+      const error = await revoking;
+      expect(await read).toBe('valid');
+      expect(settled).toEqual(['read', 'revocation']);
+      expect(isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')).toBe(true);
+      expect(String((error as Error).cause)).toMatch(/reached 0 of 1 replica\(s\) within 300 ms \(waitForReplicas\)/);
+      expect((await manager.load(last.jar.header())).status).toBe('rejected');
+      expect(await manager.revokeSession(last.id)).toBe(false); // already revoked: nothing to wait for
+      // Revoke-all: the session is signed out (listed as revoked), the call is not complete.
+      const partial = await signIn();
+      const partly = (await manager
+        .revokeUserSessions('replicated')
+        .catch((caught: unknown) => caught)) as SessionKitError;
+      expect(partly.revocation?.complete).toBe(false);
+      expect([...(partly.revocation?.revokedSessionIds ?? [])].sort()).toEqual([partial.id, bystander.id].sort());
+      // A sign-in replaces an anonymous session (regenerate): that deletion waits for nothing,
+      // so signing in still works without the replica.
+      const { session: visitor } = await manager.load(null);
+      visitor.set('visited', true);
+      const visitorJar = new CookieJar().apply(await manager.commit(visitor));
+      const { session: signingIn } = await manager.load(visitorJar.header());
+      signingIn.set('userId', 'after-replica-loss');
+      signingIn.regenerate();
+      visitorJar.apply(await manager.commit(signingIn));
+      expect((await manager.load(visitorJar.header())).session.get('userId')).toBe('after-replica-loss');
+      expect((await manager.load(partial.jar.header())).status).toBe('rejected');
+    } finally {
+      replicaClient.disconnect();
+      revocations.disconnect();
+      await replica.destroy();
+    }
   });
 });
 

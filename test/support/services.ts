@@ -1,7 +1,7 @@
 /**
  * Real services for store tests: check that Redis / PostgreSQL answer on their usual ports and
  * start them with the project's exact commands when they do not; start throwaway redis-servers
- * (a single node for outage tests, a 3-master cluster) on free loopback ports.
+ * (a single node for outage tests, a cluster with or without replicas) on free loopback ports.
  *
  * Nothing here mocks a store: a missing server binary fails the test with a message naming it.
  */
@@ -104,8 +104,20 @@ export interface OwnRedis {
   start(): Promise<void>;
   /** `SHUTDOWN NOSAVE` (data lost) or `SHUTDOWN SAVE` (an RDB snapshot in the directory, reloaded by start()). */
   shutdown(mode: 'nosave' | 'save'): Promise<void>;
+  /** Kills the process with SIGKILL (a crash: nothing is saved, no goodbye to clients or replicas). */
+  kill(): Promise<void>;
   /** Stops the server and deletes its directory. */
   destroy(): Promise<void>;
+}
+
+/** `redis-cli -p <port> <args...>`'s output (empty when the server does not answer). */
+export function redisCli(port: number, ...args: string[]): string {
+  return spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' }).stdout ?? '';
+}
+
+/** The value of one `field:value` line of `INFO` output. */
+function infoField(info: string, field: string): string | undefined {
+  return new RegExp(`^${field}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
 
 /** Starts a private redis-server on a free loopback port, without persistence unless asked. */
@@ -142,6 +154,12 @@ export async function startOwnRedis(extraArgs: string[] = []): Promise<OwnRedis>
       spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'shutdown', mode], { stdio: 'ignore' });
       await waitFor(() => !redisAnswers(port), `redis-server on port ${port} to stop`);
     },
+    async kill() {
+      const pid = Number(infoField(redisCli(port, 'info', 'server'), 'process_id'));
+      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no redis-server answers on port ${port}`);
+      process.kill(pid, 'SIGKILL');
+      await waitFor(() => !redisAnswers(port), `redis-server on port ${port} to die`);
+    },
     async destroy() {
       if (redisAnswers(port)) await handle.shutdown('nosave');
       rmSync(directory, { recursive: true, force: true });
@@ -151,18 +169,78 @@ export async function startOwnRedis(extraArgs: string[] = []): Promise<OwnRedis>
   return handle;
 }
 
-/** A 3-master Redis Cluster started by a test on loopback ports. */
+/** A Redis Cluster started by a test on loopback ports. */
 export interface OwnCluster {
+  /** Every node's port, masters first as created (replicas are assigned by `redis-cli --cluster create`). */
   readonly ports: readonly number[];
+  /** The node servers, in the order of `ports`. */
+  readonly nodes: readonly OwnRedis[];
   destroy(): Promise<void>;
 }
 
-/** Starts three cluster-enabled redis-servers and joins them into a cluster (no replicas). */
-export async function startRedisCluster(): Promise<OwnCluster> {
+/** Options of {@link startRedisCluster}. */
+export interface ClusterOptions {
+  /** Masters (default 3). */
+  masters?: number;
+  /** Replicas per master (default 0). */
+  replicasPerMaster?: number;
+  /** `cluster-require-full-coverage` (default `yes`, Redis' default). */
+  requireFullCoverage?: boolean;
+}
+
+/** One line of `CLUSTER NODES`. */
+export interface ClusterNode {
+  readonly id: string;
+  readonly port: number;
+  readonly role: 'master' | 'replica';
+  /** For a replica: its master's id. */
+  readonly masterId: string | undefined;
+  /** Flags such as `fail`, `pfail`, `myself`. */
+  readonly flags: readonly string[];
+  /** Slot ranges served, for a master: `[first, last]` pairs. */
+  readonly slots: readonly (readonly [number, number])[];
+}
+
+/** `CLUSTER NODES` as seen by the node on `port`. */
+export function clusterNodes(port: number): ClusterNode[] {
+  return redisCli(port, 'cluster', 'nodes')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [id, address, flagText, masterId, , , , , ...slotTexts] = line.trim().split(' ');
+      const flags = (flagText ?? '').split(',');
+      return {
+        id: id ?? '',
+        port: Number(/:(\d+)@/.exec(address ?? '')?.[1]),
+        role: flags.includes('master') ? 'master' : 'replica',
+        masterId: masterId === '-' ? undefined : masterId,
+        flags,
+        slots: slotTexts
+          .filter((text) => /^\d/.test(text))
+          .map((text) => {
+            const [first, last = first] = text.split('-').map(Number);
+            return [first as number, last as number] as const;
+          }),
+      } satisfies ClusterNode;
+    });
+}
+
+/** True when every node in `ports` reports `cluster_state:ok`. */
+export function clusterIsOk(ports: readonly number[]): boolean {
+  return ports.every((port) => redisCli(port, 'cluster', 'info').includes('cluster_state:ok'));
+}
+
+/**
+ * Starts cluster-enabled redis-servers (`cluster-node-timeout 2000`) and joins them into a
+ * cluster; with replicas, waits until every replica is in sync with its master.
+ */
+export async function startRedisCluster(options: ClusterOptions = {}): Promise<OwnCluster> {
   requireBinary('redis-cli', 'apt-get install -y redis-server');
+  const masters = options.masters ?? 3;
+  const replicasPerMaster = options.replicasPerMaster ?? 0;
   const nodes: OwnRedis[] = [];
   try {
-    for (let index = 0; index < 3; index++) {
+    for (let index = 0; index < masters * (1 + replicasPerMaster); index++) {
       // nodes.conf is relative to the node's own --dir.
       const args = [
         '--cluster-enabled',
@@ -171,29 +249,42 @@ export async function startRedisCluster(): Promise<OwnCluster> {
         'nodes.conf',
         '--cluster-node-timeout',
         '2000',
+        '--cluster-require-full-coverage',
+        options.requireFullCoverage === false ? 'no' : 'yes',
+        // Replicas sync at once instead of after the default 5 s wait for more replicas.
+        '--repl-diskless-sync-delay',
+        '0',
       ];
       nodes.push(await startOwnRedis(args));
     }
-    const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
-    execFileSync('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
-      stdio: 'ignore',
-    });
-    await waitFor(
-      () =>
-        nodes.every((node) =>
-          spawnSync('redis-cli', ['-p', String(node.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout.includes(
-            'cluster_state:ok',
-          ),
-        ),
-      'cluster_state:ok',
-      30_000,
+    const ports = nodes.map((node) => node.port);
+    const addresses = ports.map((port) => `127.0.0.1:${port}`);
+    execFileSync(
+      'redis-cli',
+      ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'],
+      { stdio: 'ignore' },
     );
+    await waitFor(() => clusterIsOk(ports), 'cluster_state:ok', 30_000);
+    if (replicasPerMaster > 0) {
+      await waitFor(
+        () =>
+          clusterNodes(ports[0] as number).filter((node) => node.role === 'replica').length ===
+            masters * replicasPerMaster &&
+          ports.every((port) => {
+            const info = redisCli(port, 'info', 'replication');
+            return infoField(info, 'role') === 'master' || infoField(info, 'master_link_status') === 'up';
+          }),
+        'replicas in sync with their masters',
+        30_000,
+      );
+    }
   } catch (error) {
     await Promise.all(nodes.map((node) => node.destroy()));
     throw error;
   }
   return {
     ports: nodes.map((node) => node.port),
+    nodes,
     async destroy() {
       await Promise.all(nodes.map((node) => node.destroy()));
     },
