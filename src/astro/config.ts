@@ -16,7 +16,7 @@ import type { ExpiryOptions } from '../core/expiry.ts';
 import type { CookieSessionManager, SessionManagerOptions, StoreSessionManager } from '../core/manager.ts';
 import type { StandardSchemaV1 } from '../core/schema.ts';
 import type { SecretInput } from '../core/secrets.ts';
-import type { SessionData } from '../core/session.ts';
+import type { AnySessionData } from '../core/session.ts';
 import type { SessionStore } from '../core/store.ts';
 import type { AccessHooks, GuardRule, ProtectRule, PublicRule } from '../guard/rules.ts';
 import type { GetContextStore, RunWithContext } from '../pipeline/context-store.ts';
@@ -78,7 +78,7 @@ export interface SessionkitIntegrationOptions {
 }
 
 /** The runtime config: the default export of `src/sessionkit.ts`. */
-export interface SessionkitRuntimeConfig<Data extends SessionData = Record<string, unknown>> {
+export interface SessionkitRuntimeConfig<Data extends AnySessionData = Record<string, unknown>> {
   /** More rules; these may close over imports. Added after the ones in `astro.config.mjs`. */
   protect?: SessionkitRule[];
   /** Role/permission extraction hooks and a check override. */

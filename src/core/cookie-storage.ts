@@ -10,7 +10,7 @@ import { type SessionCookieOptions, serializeDeletions } from './cookie.ts';
 import { configError, SessionKitError } from './errors.ts';
 import { createSessionManager, type LoadResult, type SessionInput, type SessionManagerOptions } from './manager.ts';
 import type { SecretInput } from './secrets.ts';
-import type { Session, SessionData } from './session.ts';
+import type { AnySessionData, SessionHandle } from './session.ts';
 
 /** Cookie options of the storage: the session cookie settings plus the secret(s), as in astro-session / Remix. */
 export type StorageCookieOptions<Name extends string = string> = SessionCookieOptions<Name> & {
@@ -22,8 +22,8 @@ export type StorageCookieOptions<Name extends string = string> = SessionCookieOp
 
 /** Options of {@link createCookieSessionStorage}. */
 export type CookieSessionStorageOptions<
-  Data extends SessionData,
-  Flash extends SessionData,
+  Data extends AnySessionData,
+  Flash extends AnySessionData,
   Name extends string = string,
 > = Omit<SessionManagerOptions<Data, Flash, Name>, 'secrets' | 'cookie' | 'backend' | 'defaults'> & {
   /** Cookie settings and secrets. */
@@ -33,9 +33,9 @@ export type CookieSessionStorageOptions<
 };
 
 /** The storage object returned by {@link createCookieSessionStorage}. */
-export interface CookieSessionStorage<Data extends SessionData, Flash extends SessionData> {
+export interface CookieSessionStorage<Data extends AnySessionData, Flash extends AnySessionData> {
   /** Loads the session from a request, its headers or a `Cookie` header value. Never throws on bad cookies. */
-  getSession(input?: SessionInput): Promise<Session<Data, Flash>>;
+  getSession(input?: SessionInput): Promise<SessionHandle<Data, Flash>>;
   /** Like {@link getSession}, and also says whether the cookie was new, valid or rejected (and why). */
   loadSession(input?: SessionInput): Promise<LoadResult<Data, Flash>>;
   /**
@@ -44,13 +44,13 @@ export interface CookieSessionStorage<Data extends SessionData, Flash extends Se
    *
    * @throws `ERR_COOKIE_TOO_LARGE` when the session needs more than one cookie (use {@link commitSessionCookies})
    */
-  commitSession(session: Session<Data, Flash>): Promise<string>;
+  commitSession(session: SessionHandle<Data, Flash>): Promise<string>;
   /** Every `Set-Cookie` value needed (chunks, stale-chunk deletions); empty when nothing changed. */
-  commitSessionCookies(session: Session<Data, Flash>): Promise<string[]>;
+  commitSessionCookies(session: SessionHandle<Data, Flash>): Promise<string[]>;
   /** Destroys the session and returns the `Set-Cookie` value that deletes its cookie. */
-  destroySession(session: Session<Data, Flash>): Promise<string>;
+  destroySession(session: SessionHandle<Data, Flash>): Promise<string>;
   /** Destroys the session and returns every `Set-Cookie` value that deletes its cookies (chunks included). */
-  destroySessionCookies(session: Session<Data, Flash>): Promise<string[]>;
+  destroySessionCookies(session: SessionHandle<Data, Flash>): Promise<string[]>;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -71,16 +71,20 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * ```
  */
 export function createCookieSessionStorage<
-  Data extends SessionData = SessionData,
-  Flash extends SessionData = SessionData,
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
   Name extends string = string,
 >(defaults: Data, options: CookieSessionStorageOptions<Data, Flash, Name>): CookieSessionStorage<Data, Flash>;
 export function createCookieSessionStorage<
-  Data extends SessionData = SessionData,
-  Flash extends SessionData = SessionData,
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
   Name extends string = string,
 >(options: CookieSessionStorageOptions<Data, Flash, Name>): CookieSessionStorage<Data, Flash>;
-export function createCookieSessionStorage<Data extends SessionData, Flash extends SessionData, Name extends string>(
+export function createCookieSessionStorage<
+  Data extends AnySessionData,
+  Flash extends AnySessionData,
+  Name extends string,
+>(
   first: Data | CookieSessionStorageOptions<Data, Flash, Name>,
   second?: CookieSessionStorageOptions<Data, Flash, Name>,
 ): CookieSessionStorage<Data, Flash> {

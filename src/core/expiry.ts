@@ -18,6 +18,13 @@ export interface ExpiryOptions {
    * the default idle timeout). 0 renews on every request.
    */
   renewAfterFraction?: number;
+  /**
+   * Whether use extends a session (rolling expiry). Default `true`: a session ends after
+   * `idleTimeoutSeconds` (or its own `ttl`) without a request. `false`: requests and writes never
+   * move its expiry; it ends that long after it was signed in or given a `ttl`
+   * (astro-sessionkit's `touchOnRequest: false`).
+   */
+  rolling?: boolean;
 }
 
 /** Resolved expiry policy. */
@@ -25,6 +32,8 @@ export interface ExpiryPolicy {
   readonly absoluteTimeoutSeconds: number;
   readonly idleTimeoutSeconds: number;
   readonly renewAfterSeconds: number;
+  readonly renewAfterFraction: number;
+  readonly rolling: boolean;
 }
 
 /** Defaults of {@link ExpiryOptions}. */
@@ -32,6 +41,7 @@ export const defaultExpiry = Object.freeze({
   absoluteTimeoutSeconds: 7 * 24 * 60 * 60,
   idleTimeoutSeconds: 24 * 60 * 60,
   renewAfterFraction: 0.1,
+  rolling: true,
 });
 
 const maxSeconds = 400 * 24 * 60 * 60; // browsers cap cookie lifetimes at 400 days
@@ -40,12 +50,14 @@ const maxSeconds = 400 * 24 * 60 * 60; // browsers cap cookie lifetimes at 400 d
 export function resolveExpiry(options: ExpiryOptions | undefined, where: string): ExpiryPolicy {
   assertOptionsObject(
     options,
-    ['absoluteTimeoutSeconds', 'idleTimeoutSeconds', 'renewAfterFraction'],
+    ['absoluteTimeoutSeconds', 'idleTimeoutSeconds', 'renewAfterFraction', 'rolling'],
     `${where} expiry`,
   );
   const absolute = options?.absoluteTimeoutSeconds ?? defaultExpiry.absoluteTimeoutSeconds;
   const idle = options?.idleTimeoutSeconds ?? Math.min(defaultExpiry.idleTimeoutSeconds, absolute);
   const fraction = options?.renewAfterFraction ?? defaultExpiry.renewAfterFraction;
+  const rolling = options?.rolling ?? defaultExpiry.rolling;
+  if (typeof rolling !== 'boolean') throw configError(`${where}: expiry.rolling must be true or false.`);
   assertNumberInRange(absolute, 1, maxSeconds, `${where}: expiry.absoluteTimeoutSeconds`);
   assertNumberInRange(idle, 1, maxSeconds, `${where}: expiry.idleTimeoutSeconds`);
   assertNumberInRange(fraction, 0, 1, `${where}: expiry.renewAfterFraction`);
@@ -55,7 +67,13 @@ export function resolveExpiry(options: ExpiryOptions | undefined, where: string)
       'The idle timeout must fit inside the absolute lifetime.',
     );
   }
-  return { absoluteTimeoutSeconds: absolute, idleTimeoutSeconds: idle, renewAfterSeconds: Math.floor(idle * fraction) };
+  return {
+    absoluteTimeoutSeconds: absolute,
+    idleTimeoutSeconds: idle,
+    renewAfterSeconds: Math.floor(idle * fraction),
+    renewAfterFraction: fraction,
+    rolling,
+  };
 }
 
 /** The expiry of a record renewed at `renewedAt` and issued at `createdAt`. */
@@ -75,7 +93,27 @@ export function isLive(
   return now < record.expiresAt && now < computeExpiresAt(policy, record.createdAt, record.renewedAt);
 }
 
-/** True when an unchanged record is due for rolling renewal. */
-export function isRenewalDue(policy: ExpiryPolicy, renewedAt: number, now: number): boolean {
-  return now - renewedAt >= policy.renewAfterSeconds;
+/** The times of a record that its expiry depends on. */
+type RecordTimes = { readonly createdAt: number; readonly renewedAt: number; readonly expiresAt: number };
+
+/**
+ * The idle window of a loaded record: its own (a `ttl` given at sign-in), kept by every later
+ * write and renewal, or the policy's idle timeout. A record carries its window as
+ * `expiresAt - renewedAt`: one shorter than the idle timeout (and not cut by the absolute
+ * timeout) is its own. So a shortened idle timeout applies to every session at once, and a
+ * lengthened one to sessions signed in after the change.
+ */
+export function sessionWindowOf(policy: ExpiryPolicy, record: RecordTimes): number {
+  const window = record.expiresAt - record.renewedAt;
+  const cutByAbsolute = record.expiresAt >= record.createdAt + policy.absoluteTimeoutSeconds;
+  return cutByAbsolute || window >= policy.idleTimeoutSeconds || window < 1 ? policy.idleTimeoutSeconds : window;
+}
+
+/** True when an unchanged record is due for rolling renewal (never when expiry is not rolling). */
+export function isRenewalDue(policy: ExpiryPolicy, record: RecordTimes, now: number): boolean {
+  if (!policy.rolling) return false;
+  const window = sessionWindowOf(policy, record);
+  const after =
+    window === policy.idleTimeoutSeconds ? policy.renewAfterSeconds : Math.floor(window * policy.renewAfterFraction);
+  return now - record.renewedAt >= after;
 }
