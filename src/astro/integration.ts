@@ -159,7 +159,7 @@ export function localsTypes(root: URL, configFile: string | undefined): string {
   return `declare namespace App {
   interface Locals {
     /** sessionkit's request state: the session handle, CSRF token, store status and session manager. */
-    sessionkit: import('sessionkit/server').RequestSessionState<Record<string, unknown>, ${manager}>;
+    sessionkit: import('sessionkit/server').RequestSessionState<import('sessionkit').SessionData, ${manager}>;
   }
 }
 `;

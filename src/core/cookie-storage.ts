@@ -9,8 +9,9 @@
 import { type SessionCookieOptions, serializeDeletions } from './cookie.ts';
 import { configError, SessionKitError } from './errors.ts';
 import { createSessionManager, type LoadResult, type SessionInput, type SessionManagerOptions } from './manager.ts';
+import type { StandardSchemaV1 } from './schema.ts';
 import type { SecretInput } from './secrets.ts';
-import type { AnySessionData, SessionHandle } from './session.ts';
+import type { AnySessionData, SessionData, SessionFlashData, SessionHandle } from './session.ts';
 
 /** Cookie options of the storage: the session cookie settings plus the secret(s), as in astro-session / Remix. */
 export type StorageCookieOptions<Name extends string = string> = SessionCookieOptions<Name> & {
@@ -21,19 +22,20 @@ export type StorageCookieOptions<Name extends string = string> = SessionCookieOp
 };
 
 /** Options of {@link createCookieSessionStorage}. */
-export type CookieSessionStorageOptions<
-  Data extends AnySessionData,
-  Flash extends AnySessionData,
-  Name extends string = string,
-> = Omit<SessionManagerOptions<Data, Flash, Name>, 'secrets' | 'cookie' | 'backend' | 'defaults'> & {
+export type CookieSessionStorageOptions<Data extends object, Name extends string = string> = Omit<
+  SessionManagerOptions<AnySessionData, AnySessionData, Name>,
+  'secrets' | 'cookie' | 'backend' | 'defaults' | 'schema' | 'store' | 'userIdKey'
+> & {
   /** Cookie settings and secrets. */
   cookie: StorageCookieOptions<Name>;
   /** Secrets may also be given here instead of in `cookie`. */
   secrets?: SecretInput | readonly SecretInput[];
+  /** A Standard Schema (zod, valibot, ...) that loaded data must pass, or the session is rejected. */
+  schema?: StandardSchemaV1<unknown, Data>;
 };
 
 /** The storage object returned by {@link createCookieSessionStorage}. */
-export interface CookieSessionStorage<Data extends AnySessionData, Flash extends AnySessionData> {
+export interface CookieSessionStorage<Data extends object = SessionData, Flash extends object = SessionFlashData> {
   /** Loads the session from a request, its headers or a `Cookie` header value. Never throws on bad cookies. */
   getSession(input?: SessionInput): Promise<SessionHandle<Data, Flash>>;
   /** Like {@link getSession}, and also says whether the cookie was new, valid or rejected (and why). */
@@ -61,8 +63,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Creates a sealed-cookie session storage.
  *
  * Two call shapes:
- * - astro-session: `createCookieSessionStorage(defaults, { cookie: { name, secret } })`
- * - Remix / React Router: `createCookieSessionStorage({ cookie: { name, secrets: [...] } })`
+ * - astro-session: `createCookieSessionStorage(defaults, { cookie: { name, secret } })`. Every key
+ *   of `Data` has a value from `defaults`, so `session.get(key)` is typed as present.
+ * - Remix / React Router: `createCookieSessionStorage({ cookie: { name, secrets: [...] } })`. A
+ *   new session is empty, so `session.get(key)` may be `undefined`.
+ *
+ * `Data` and `Flash` default to the app's declared {@link SessionData} / {@link SessionFlashData}.
  *
  * @example
  * ```ts
@@ -71,26 +77,32 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * ```
  */
 export function createCookieSessionStorage<
-  Data extends AnySessionData = AnySessionData,
-  Flash extends AnySessionData = AnySessionData,
+  Data extends object = SessionData,
+  Flash extends object = SessionFlashData,
   Name extends string = string,
->(defaults: Data, options: CookieSessionStorageOptions<Data, Flash, Name>): CookieSessionStorage<Data, Flash>;
+>(defaults: Data, options: CookieSessionStorageOptions<Data, Name>): CookieSessionStorage<Data, Flash>;
+/**
+ * Creates a sealed-cookie session storage whose new sessions are empty (the Remix shape).
+ *
+ * @example
+ * ```ts
+ * const { getSession, commitSession } = createCookieSessionStorage<{ userId: string }>({
+ *   cookie: { name: '__session', secrets: [process.env.SESSION_SECRET!] },
+ * });
+ * ```
+ */
 export function createCookieSessionStorage<
-  Data extends AnySessionData = AnySessionData,
-  Flash extends AnySessionData = AnySessionData,
+  Data extends object = SessionData,
+  Flash extends object = SessionFlashData,
   Name extends string = string,
->(options: CookieSessionStorageOptions<Data, Flash, Name>): CookieSessionStorage<Data, Flash>;
-export function createCookieSessionStorage<
-  Data extends AnySessionData,
-  Flash extends AnySessionData,
-  Name extends string,
->(
-  first: Data | CookieSessionStorageOptions<Data, Flash, Name>,
-  second?: CookieSessionStorageOptions<Data, Flash, Name>,
+>(options: CookieSessionStorageOptions<Data, Name>): CookieSessionStorage<Partial<Data>, Flash>;
+export function createCookieSessionStorage<Data extends object, Flash extends object, Name extends string>(
+  first: Data | CookieSessionStorageOptions<Data, Name>,
+  second?: CookieSessionStorageOptions<Data, Name>,
 ): CookieSessionStorage<Data, Flash> {
   const where = 'createCookieSessionStorage()';
   const defaults = second === undefined ? undefined : (first as Data);
-  const options = (second ?? first) as CookieSessionStorageOptions<Data, Flash, Name>;
+  const options = (second ?? first) as CookieSessionStorageOptions<Data, Name>;
   if (!isObject(options) || !isObject(options.cookie)) {
     throw configError(
       `${where}: options with a "cookie" object are required.`,
@@ -106,12 +118,15 @@ export function createCookieSessionStorage<
     );
   }
   const { cookie: _cookie, secrets: _secrets, ...rest } = options;
-  const manager = createSessionManager<Data, Flash, Name>({
+  // The manager works on plain records; the handles it makes are this storage's types.
+  const manager = createSessionManager<AnySessionData, AnySessionData, Name>({
     ...rest,
+    schema: rest.schema as StandardSchemaV1<unknown, AnySessionData> | undefined,
     secrets: given[0] as SecretInput | readonly SecretInput[],
     cookie: cookie as unknown as SessionCookieOptions<Name>,
-    defaults,
+    defaults: defaults as AnySessionData | undefined,
   });
+  type Handle = SessionHandle<AnySessionData, AnySessionData>;
   const singleCookie = (cookies: string[]): string => {
     if (cookies.length > 1) {
       throw new SessionKitError('ERR_COOKIE_TOO_LARGE', 'commitSession(): the session needs more than one cookie.', {
@@ -122,21 +137,21 @@ export function createCookieSessionStorage<
   };
 
   return {
-    loadSession: (input) => manager.load(input),
+    loadSession: (input) => manager.load(input) as Promise<LoadResult<Data, Flash>>,
     async getSession(input) {
-      return (await manager.load(input)).session;
+      return (await manager.load(input)).session as unknown as SessionHandle<Data, Flash>;
     },
-    commitSessionCookies: (session) => manager.commit(session),
+    commitSessionCookies: (session) => manager.commit(session as unknown as Handle),
     async commitSession(session) {
-      return singleCookie(await manager.commit(session, { always: true }));
+      return singleCookie(await manager.commit(session as unknown as Handle, { always: true }));
     },
     async destroySession(session) {
       session.destroy();
-      return singleCookie(await manager.commit(session));
+      return singleCookie(await manager.commit(session as unknown as Handle));
     },
     async destroySessionCookies(session) {
       session.destroy();
-      return manager.commit(session);
+      return manager.commit(session as unknown as Handle);
     },
   };
 }

@@ -104,7 +104,7 @@ export type LoadStatus =
   | { readonly status: 'rejected'; readonly reason: RejectReason };
 
 /** The result of {@link SessionManager.load}: always a usable session, plus how it was obtained. */
-export type LoadResult<Data extends AnySessionData, Flash extends AnySessionData> = LoadStatus & {
+export type LoadResult<Data extends object, Flash extends object> = LoadStatus & {
   readonly session: SessionHandle<Data, Flash>;
 };
 

@@ -7,7 +7,7 @@
  * @module
  */
 import type { SessionManager, SessionOperations } from '../core/manager.ts';
-import type { AnySessionData, SessionHandle } from '../core/session.ts';
+import type { AnySessionData, SessionData, SessionFlashData, SessionHandle } from '../core/session.ts';
 import type { AccessHooks } from '../guard/rules.ts';
 
 /**
@@ -21,11 +21,11 @@ import type { AccessHooks } from '../guard/rules.ts';
  * ```
  */
 export interface RequestSessionState<
-  Data extends AnySessionData = AnySessionData,
-  Manager extends SessionManager<Data> = SessionManager<Data>,
+  Data extends object = SessionData,
+  Manager extends SessionManager<AnySessionData> = SessionManager<AnySessionData>,
 > {
-  /** The session handle of this request (after a sign-out, the fresh session that replaced it). */
-  readonly session: SessionHandle<Data>;
+  /** The session handle of this request (after a sign-out, the fresh session that replaced it), typed by the app's declared session types. */
+  readonly session: SessionHandle<Data, SessionFlashData>;
   /** The session manager that loaded it (a `StoreSessionManager` in store mode: `listSessions`, `revokeSession`, ...). */
   readonly manager: Manager;
   /** Role and permission extraction configured for the app. */
