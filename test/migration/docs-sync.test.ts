@@ -57,10 +57,13 @@ function blocksOf(doc: string): Block[] {
   return blocks;
 }
 
+/** Code files of the snippet folders (not what building them as apps leaves there, nor their package.json). */
 function snippetFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (['node_modules', 'dist', '.astro'].includes(entry.name)) return [];
     const path = join(dir, entry.name);
-    return entry.isDirectory() ? snippetFiles(path) : [relative(repoRoot, path)];
+    if (entry.isDirectory()) return snippetFiles(path);
+    return /\.(ts|mts|js|mjs|astro)$/.test(entry.name) ? [relative(repoRoot, path)] : [];
   });
 }
 
