@@ -85,7 +85,7 @@ const session: fc.Arbitrary<Session> = fc.constantFrom(
 );
 
 describe('astro-sessionkit 0.1.33 protect / globalProtect / exclude, decided by both packages', () => {
-  it('the issue’s case: globalProtect, exclude /admin/help and an admin rule keep /admin/help admin-only', async () => {
+  it('ask-26c globalProtect, exclude /admin/help and an admin rule keep /admin/help admin-only, in both', async () => {
     const config: Options = {
       protect: [{ pattern: '/admin/**', role: 'admin' }],
       globalProtect: true,
@@ -107,7 +107,7 @@ describe('astro-sessionkit 0.1.33 protect / globalProtect / exclude, decided by 
     }
   });
 
-  it('sessionkit never allows what 0.1.33 refused, and decides the same wherever one rule at most matches', async () => {
+  it('ask-26b sessionkit never allows what 0.1.33 refused, and decides the same wherever one rule at most matches', async () => {
     await fc.assert(
       fc.asyncProperty(options, path, session, async (config, where, who) => {
         // Documented difference: 0.1.33 redirected a signed-in visit to the login page to `/`.

@@ -16,7 +16,7 @@ function assertType<T extends true>(): T | undefined {
 
 const secret = 'f3Qk9Zt1Lx8bW2nR7cVm4yHs6pJd0gEu5aKqTzXo1Ni';
 
-// astro-session's README: typed data with defaults. Keys are checked, values present.
+// as-02: astro-session's README: typed data with defaults. Keys are checked, values present.
 type CounterData = { count: number; user: { id: string } | null };
 const counter = createCookieSessionStorage<CounterData>({ count: 0, user: null }, { cookie: { secret } });
 
@@ -93,7 +93,7 @@ export async function serverHelpers(): Promise<void> {
   await setSession({ userId: 'u_1' }, { ttl: '1h' });
 }
 
-// astro-sessionkit's type names keep their meaning under the compat subpath.
+// ask-28: astro-sessionkit's type names keep their meaning under the compat subpath.
 export function astroSessionkitNames(session: AstroSessionkitSession): string {
   const rule: ProtectionRule = { pattern: '/premium/**', allow: (data) => data.subscription === 'premium' };
   void rule;

@@ -1,7 +1,5 @@
-/**
- * The app-wide declaration of the session types, as an app writes it once (its own program: the
- * declaration applies to everything it compiles, so it cannot share the repository's tsconfig).
- */
+// src/sessionkit-types.ts: the app's session types, declared once for every helper.
+// (A module: it imports `sessionkit`, so this augments the package's SessionkitTypes.)
 import type {} from 'sessionkit';
 
 declare module 'sessionkit' {
