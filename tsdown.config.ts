@@ -30,8 +30,19 @@ export const entries = {
   'compat/kit-session': 'src/compat/kit-session.ts',
 };
 
+/**
+ * Built but not in `package.json#exports` (so not importable as `sessionkit/...`): the guard's
+ * synchronous entry for framework pipelines, built so that bench/guard can time it from dist/.
+ */
+export const internalEntries = {
+  'internal/guard': 'src/guard/internal.ts',
+};
+
+/** The `sessionkit` command (`package.json#bin`), built beside the entries; none of them imports it. */
+export const binaries = { cli: 'src/cli/index.ts' };
+
 export default defineConfig({
-  entry: entries,
+  entry: { ...entries, ...internalEntries, ...binaries },
   format: 'esm',
   platform: 'neutral',
   target: 'es2023',

@@ -84,7 +84,7 @@ async function waitUntilServing(url, child) {
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
   fail(
-    `Node ${process.versions.node} is too old (Astro 7 needs >= 22.12). Run it as \`npm start\`, which uses the repository's Node 24.`,
+    `Node ${process.versions.node} is too old (sessionkit needs >= 22.13). Run it as \`npm start\`, which uses the repository's Node 24.`,
   );
 }
 

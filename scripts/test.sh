@@ -20,3 +20,7 @@ npx vitest run
 step "browser end-to-end tests (demo app in Chromium; two instances on one Redis)"
 bash scripts/ensure-chromium.sh
 npx vitest run --config vitest.e2e.config.ts
+step "unit and integration tests on the lowest Node in engines"
+bash scripts/test-node22.sh
+step "integration and browser tests on the newest published astro@7 and @astrojs/node@11"
+bash scripts/test-newest-astro.sh

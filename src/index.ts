@@ -49,7 +49,14 @@ export {
 } from './core/manager.ts';
 export type { Clock, RandomBytes } from './core/runtime.ts';
 export type { InferSchemaOutput, StandardSchemaV1 } from './core/schema.ts';
-export type { SecretInput } from './core/secrets.ts';
+export {
+  checkSecrets,
+  minimumEstimatedSecretBits,
+  minimumSecretBits,
+  type SecretCheckOptions,
+  type SecretCheckResult,
+  type SecretInput,
+} from './core/secrets.ts';
 export {
   type AnySessionData,
   type OptionalSessionDataKey,

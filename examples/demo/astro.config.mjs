@@ -8,14 +8,18 @@ export default defineConfig({
   adapter: node({ mode: 'standalone' }),
   integrations: [
     // Plain data only here: these options are written into the server bundle as JSON.
-    // Rules with functions, the store and event hooks live in src/sessionkit.ts.
+    // The store and event hooks live in src/sessionkit.ts.
     sessionkit({
       loginPath: '/login',
       protect: [
+        // Any signed-in user.
+        { pattern: '/dashboard', authenticated: true },
+        { pattern: '/devices', authenticated: true },
         // By role and by permission.
         { pattern: '/admin/**', role: 'admin' },
         { pattern: '/reports/**', permission: 'reports:read' },
         // JSON APIs (paths under /api/ get JSON 401/403 instead of redirects).
+        { pattern: '/api/me', authenticated: true },
         { pattern: '/api/admin/**', role: 'admin' },
       ],
     }),

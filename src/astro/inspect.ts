@@ -7,7 +7,7 @@
  */
 import type { APIRoute } from 'astro';
 import type { SessionHandle } from '../core/session.ts';
-import type { GuardExplanation } from '../guard/decide.ts';
+import type { GuardExplanation } from '../guard/index.ts';
 import type { RequestSessionState } from '../pipeline/state.ts';
 import { getPipeline } from './runtime.ts';
 

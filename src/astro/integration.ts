@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { AstroIntegration } from 'astro';
 import { configError } from '../core/errors.ts';
 import { assertOptionsObject } from '../core/options.ts';
-import { createGuard } from '../guard/decide.ts';
+import { createGuard } from '../guard/index.ts';
 import type { SessionkitIntegrationOptions } from './config.ts';
 import { dataModuleSource } from './config-data.ts';
 import {

@@ -108,7 +108,7 @@ export function legacyExpiry(options: LegacyOptions & { expiry?: ExpiryOptions }
 }
 
 /** The requirement "any signed-in session" in the guard's rule language (the rule `globalProtect` adds). */
-export const anySignedInSession = { allow: () => true } as const;
+export const anySignedInSession = { authenticated: true } as const;
 
 /** An `exclude` entry left out because a protecting rule covers it (see {@link globalProtectRules}). */
 export interface ShadowedExclusion {

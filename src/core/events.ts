@@ -9,6 +9,11 @@
 export type RejectReason =
   /** Past its absolute or idle expiry. */
   | 'expired'
+  /**
+   * Issued or renewed later than now plus the clock-skew allowance (`expiry.clockSkewSeconds`):
+   * a server clock runs fast, or the record carries a forged date.
+   */
+  | 'future_dated'
   /** Authentication failed: modified or forged. */
   | 'tampered'
   /** Sealed under a secret that is not configured (rotated out, or another app's). */

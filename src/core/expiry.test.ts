@@ -1,135 +1,125 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CookieJar, createTestClock, testSecrets } from '../../test/support/fixtures.ts';
+import { createTestClock, testSecrets } from '../../test/support/fixtures.ts';
 import { memoryStore } from '../stores/memory.ts';
-import { type ExpiryOptions, resolveExpiry, sessionWindowOf } from './expiry.ts';
+import type { SessionEvent } from './events.ts';
+import { computeExpiresAt, defaultExpiry, isLive, livenessOf, resolveExpiry } from './expiry.ts';
 import { createSessionManager } from './manager.ts';
-import { restartSessionLifetime, restartSessionWindow } from './session.ts';
 
-type Data = { userId?: string; note?: string };
+const policy = resolveExpiry({ absoluteTimeoutSeconds: 3600, idleTimeoutSeconds: 600 }, 'test');
+const now = 1_800_000_000;
 
-const hour = 3600;
-
-/** A manager over a clock, in cookie or store mode, and a browser's cookie jar. */
-function setup(mode: 'cookie' | 'store', expiry: ExpiryOptions = {}, clock = createTestClock()) {
-  const store = mode === 'store' ? memoryStore({ now: clock.now }) : undefined;
-  const make = (options: ExpiryOptions) =>
-    createSessionManager<Data>({
-      secrets: testSecrets[0],
-      now: clock.now,
-      store,
-      expiry: { absoluteTimeoutSeconds: 7 * 24 * hour, idleTimeoutSeconds: 24 * hour, ...options },
-    });
-  const manager = make(expiry);
-  const jar = new CookieJar();
-  /** One request: load, run `work`, commit; the load status and the cookie's Max-Age. */
-  const request = async (
-    work: (session: Awaited<ReturnType<typeof manager.load>>['session']) => void = () => {},
-    using = manager,
-  ) => {
-    const loaded = await using.load(jar.header());
-    work(loaded.session);
-    const lines = await using.commit(loaded.session);
-    jar.apply(lines);
-    const maxAge = /Max-Age=(\d+)/i.exec(lines[0] ?? '')?.[1];
-    return { status: loaded.status, maxAge: maxAge === undefined ? undefined : Number(maxAge) };
-  };
-  const signIn = (ttlSeconds?: number) =>
-    request((session) => {
-      session.set('userId', 'u_1');
-      session.regenerate();
-      restartSessionLifetime(session);
-      restartSessionWindow(session, ttlSeconds);
-    });
-  return { clock, manager, make, request, signIn };
+function recordAt(createdAt: number, renewedAt = createdAt) {
+  return { createdAt, renewedAt, expiresAt: computeExpiresAt(policy, createdAt, renewedAt) };
 }
 
-describe.each(['cookie', 'store'] as const)('%s mode: a session with its own ttl', (mode) => {
-  it('ends ttl seconds after its last request, and keeps its window through later writes and renewals', async () => {
-    const { clock, request, signIn } = setup(mode);
-    expect((await signIn(60)).maxAge).toBe(60);
-    clock.advanceSeconds(30);
-    // A write 30 s later (a flash, a preference) extends by the session's window, not the 24 h idle timeout.
-    expect(await request((session) => session.set('note', 'x'))).toEqual({ status: 'valid', maxAge: 60 });
-    clock.advanceSeconds(7); // renewal is due after 10% of the window (6 s): an unchanged request renews
-    expect(await request()).toEqual({ status: 'valid', maxAge: 60 });
-    clock.advanceSeconds(59);
-    expect((await request()).status).toBe('valid');
-    clock.advanceSeconds(61);
-    expect((await request()).status).toBe('rejected');
+describe('livenessOf', () => {
+  it('allows 60 s of clock skew by default', () => {
+    expect(defaultExpiry.clockSkewSeconds).toBe(60);
+    expect(policy.clockSkewSeconds).toBe(60);
   });
 
-  it('never outlives its absolute timeout', async () => {
-    const { clock, request, signIn } = setup(mode, { absoluteTimeoutSeconds: 100, idleTimeoutSeconds: 100 });
-    await signIn(80);
-    clock.advanceSeconds(50);
-    expect((await request((session) => session.set('note', 'late'))).maxAge).toBe(50);
-    clock.advanceSeconds(50);
-    expect((await request()).status).toBe('rejected');
+  it('a record issued within the skew allowance is live; one second beyond it is future_dated', () => {
+    expect(livenessOf(policy, recordAt(now + 60), now)).toBe('live');
+    expect(livenessOf(policy, recordAt(now + 61), now)).toBe('future_dated');
+    expect(livenessOf(policy, recordAt(now - 30, now + 60), now)).toBe('live');
+    expect(livenessOf(policy, recordAt(now - 30, now + 61), now)).toBe('future_dated');
   });
 
-  it('a ttl longer than the idle timeout is cut to it', async () => {
-    const { signIn } = setup(mode, { idleTimeoutSeconds: 120 });
-    expect((await signIn(10_000)).maxAge).toBe(120);
+  it('a record dated a year ahead is refused, although its own expiry is a year away', () => {
+    const aYear = 365 * 86400;
+    const record = recordAt(now + aYear);
+    expect(record.expiresAt).toBeGreaterThan(now + aYear);
+    expect(livenessOf(policy, record, now)).toBe('future_dated');
+    expect(isLive(policy, record, now)).toBe(false);
   });
 
-  it('a sign-in without a ttl takes the idle timeout again', async () => {
-    const { request, signIn } = setup(mode);
-    await signIn(60);
-    expect((await signIn()).maxAge).toBe(24 * hour);
-    expect((await request((session) => session.set('note', 'y'))).maxAge).toBe(24 * hour);
+  it('the allowance is configurable, down to zero', () => {
+    const strict = resolveExpiry({ clockSkewSeconds: 0 }, 'test');
+    expect(livenessOf(strict, recordAt(now), now)).toBe('live');
+    expect(livenessOf(strict, recordAt(now + 1), now)).toBe('future_dated');
+    const lax = resolveExpiry({ clockSkewSeconds: 300 }, 'test');
+    expect(livenessOf(lax, recordAt(now + 300), now)).toBe('live');
+  });
+
+  it('past records are live until the earlier of the idle and absolute limits, then expired', () => {
+    expect(livenessOf(policy, recordAt(now - 599), now)).toBe('live');
+    expect(livenessOf(policy, recordAt(now - 600), now)).toBe('expired');
+    expect(livenessOf(policy, recordAt(now - 3599, now - 10), now)).toBe('live');
+    expect(livenessOf(policy, recordAt(now - 3600, now - 10), now)).toBe('expired');
+  });
+
+  it('never calls a record live whose times lie beyond the allowance (any times)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -10 * 86400, max: 10 * 86400 }),
+        fc.integer({ min: -10 * 86400, max: 10 * 86400 }),
+        (created, renewed) => {
+          const record = recordAt(now + created, now + renewed);
+          const verdict = livenessOf(policy, record, now);
+          const future = created > 60 || renewed > 60;
+          expect(verdict === 'future_dated').toBe(future);
+          if (verdict === 'live') expect(now).toBeLessThan(record.expiresAt);
+        },
+      ),
+    );
+  });
+
+  it('rejects a bad allowance at construction, with the option path', () => {
+    for (const clockSkewSeconds of [-1, 3601, Number.NaN, '60']) {
+      expect(() => resolveExpiry({ clockSkewSeconds } as never, 'createSessionManager()')).toThrow(
+        expect.objectContaining({
+          code: 'ERR_CONFIG_INVALID',
+          message: expect.stringContaining('expiry.clockSkewSeconds'),
+        }),
+      );
+    }
+    expect(() => resolveExpiry({ clockSkewSecond: 60 } as never, 'createSessionManager()')).toThrow(
+      /Did you mean "clockSkewSeconds"/,
+    );
   });
 });
 
-describe.each(['cookie', 'store'] as const)('%s mode: rolling: false (touchOnRequest: false)', (mode) => {
-  it('requests and writes never move the expiry; only a sign-in or a ttl does', async () => {
-    const { clock, request, signIn } = setup(mode, { rolling: false, idleTimeoutSeconds: 600 });
-    expect((await signIn()).maxAge).toBe(600);
-    clock.advanceSeconds(300);
-    expect(await request()).toEqual({ status: 'valid', maxAge: undefined }); // no renewal
-    expect((await request((session) => session.set('note', 'kept'))).maxAge).toBe(300);
-    clock.advanceSeconds(299);
-    expect((await request()).status).toBe('valid');
-    clock.advanceSeconds(1);
-    expect((await request()).status).toBe('rejected');
-  });
+describe('future-dated sessions through the manager', () => {
+  const expiry = { absoluteTimeoutSeconds: 3600, idleTimeoutSeconds: 600 };
 
-  it('a ttl given later restarts the window once', async () => {
-    const { clock, request, signIn } = setup(mode, { rolling: false });
-    await signIn(100);
-    clock.advanceSeconds(90);
-    expect((await request((session) => restartSessionWindow(session, 100))).maxAge).toBe(100);
-    clock.advanceSeconds(99);
-    expect((await request()).status).toBe('valid');
-    clock.advanceSeconds(1);
-    expect((await request()).status).toBe('rejected');
-  });
-});
-
-describe('a changed idle timeout', () => {
-  it('a shorter one applies to every session at once; a longer one to sessions signed in after the change', async () => {
+  it('cookie mode: a cookie sealed by a server whose clock runs 2 minutes fast is refused (future_dated), 1 minute is accepted', async () => {
     const clock = createTestClock();
-    const { make, request, signIn } = setup('cookie', { idleTimeoutSeconds: 600 }, clock);
-    await signIn();
-    const longer = make({ idleTimeoutSeconds: 1200 });
-    clock.advanceSeconds(100);
-    expect((await request((session) => session.set('note', 'a'), longer)).maxAge).toBe(600);
-    const shorter = make({ idleTimeoutSeconds: 300 });
-    clock.advanceSeconds(301);
-    expect((await request(() => {}, shorter)).status).toBe('rejected');
+    const events: SessionEvent[] = [];
+    const warnings: string[] = [];
+    const honest = createSessionManager({
+      secrets: testSecrets[0],
+      now: clock.now,
+      expiry,
+      onEvent: (event) => events.push(event),
+      logger: { warn: (message) => warnings.push(message) },
+    });
+    const sealAhead = async (seconds: number): Promise<string> => {
+      const fast = createSessionManager({ secrets: testSecrets[0], now: () => clock.now() + seconds * 1000, expiry });
+      const { session } = await fast.load(null);
+      session.set('userId', 'u1');
+      return (await fast.commit(session))[0]!.split(';')[0]!;
+    };
+    const ahead = await honest.load(await sealAhead(120));
+    expect(ahead).toMatchObject({ status: 'rejected', reason: 'future_dated' });
+    expect(ahead.session.get('userId')).toBeUndefined();
+    expect(events.at(-1)).toMatchObject({ type: 'session.rejected', reason: 'future_dated' });
+    expect(warnings.at(-1)).toMatch(/in the future/);
+    const skewed = await honest.load(await sealAhead(60));
+    expect(skewed.status).toBe('valid');
+    expect(skewed.session.get('userId')).toBe('u1');
   });
-});
 
-describe('sessionWindowOf', () => {
-  const policy = resolveExpiry({ absoluteTimeoutSeconds: 1000, idleTimeoutSeconds: 100 }, 'test');
-  it('reads a record’s own window, else the idle timeout', () => {
-    expect(sessionWindowOf(policy, { createdAt: 0, renewedAt: 10, expiresAt: 70 })).toBe(60);
-    expect(sessionWindowOf(policy, { createdAt: 0, renewedAt: 10, expiresAt: 110 })).toBe(100);
-    expect(sessionWindowOf(policy, { createdAt: 0, renewedAt: 10, expiresAt: 210 })).toBe(100);
-    // Cut by the absolute timeout: not a window of its own.
-    expect(sessionWindowOf(policy, { createdAt: 0, renewedAt: 950, expiresAt: 1000 })).toBe(100);
-  });
-
-  it('rejects a non-boolean rolling', () => {
-    expect(() => resolveExpiry({ rolling: 'no' as never }, 'test')).toThrow(/expiry.rolling must be true or false/);
+  it('store mode: a row written with a date ahead is refused on load and left out of listSessions()', async () => {
+    const clock = createTestClock();
+    const store = memoryStore({ now: clock.now });
+    const fast = createSessionManager({ secrets: testSecrets[0], store, now: () => clock.now() + 3600_000, expiry });
+    const honest = createSessionManager({ secrets: testSecrets[0], store, now: clock.now, expiry });
+    const { session } = await fast.load(null);
+    session.set('userId', 'u1');
+    const cookie = (await fast.commit(session))[0]!.split(';')[0]!;
+    expect(await fast.listSessions('u1')).toHaveLength(1);
+    expect(await honest.listSessions('u1')).toEqual([]);
+    expect(await honest.load(cookie)).toMatchObject({ status: 'rejected', reason: 'future_dated' });
   });
 });

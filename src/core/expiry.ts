@@ -1,5 +1,6 @@
 /**
- * Expiry policy: an absolute lifetime from sign-in, an idle timeout, and throttled renewal.
+ * Expiry policy: an absolute lifetime from sign-in, an idle timeout, throttled renewal, and the
+ * clock-skew allowance beyond which a record dated in the future is refused.
  *
  * @module
  */
@@ -19,6 +20,12 @@ export interface ExpiryOptions {
    */
   renewAfterFraction?: number;
   /**
+   * How far in the future a session's issue or renewal time may lie before the session is
+   * refused (`future_dated`). It covers clocks of several servers that disagree a little;
+   * a record dated further ahead would otherwise outlive its timeouts by that much. Default 60.
+   */
+  clockSkewSeconds?: number;
+  /**
    * Whether use extends a session (rolling expiry). Default `true`: a session ends after
    * `idleTimeoutSeconds` (or its own `ttl`) without a request. `false`: requests and writes never
    * move its expiry; it ends that long after it was signed in or given a `ttl`
@@ -32,6 +39,7 @@ export interface ExpiryPolicy {
   readonly absoluteTimeoutSeconds: number;
   readonly idleTimeoutSeconds: number;
   readonly renewAfterSeconds: number;
+  readonly clockSkewSeconds: number;
   readonly renewAfterFraction: number;
   readonly rolling: boolean;
 }
@@ -41,26 +49,30 @@ export const defaultExpiry = Object.freeze({
   absoluteTimeoutSeconds: 7 * 24 * 60 * 60,
   idleTimeoutSeconds: 24 * 60 * 60,
   renewAfterFraction: 0.1,
+  clockSkewSeconds: 60,
   rolling: true,
 });
 
 const maxSeconds = 400 * 24 * 60 * 60; // browsers cap cookie lifetimes at 400 days
+const maxClockSkewSeconds = 60 * 60;
 
 /** Validates {@link ExpiryOptions} and fills defaults. Throws `ERR_CONFIG_INVALID`. */
 export function resolveExpiry(options: ExpiryOptions | undefined, where: string): ExpiryPolicy {
   assertOptionsObject(
     options,
-    ['absoluteTimeoutSeconds', 'idleTimeoutSeconds', 'renewAfterFraction', 'rolling'],
+    ['absoluteTimeoutSeconds', 'idleTimeoutSeconds', 'renewAfterFraction', 'clockSkewSeconds', 'rolling'],
     `${where} expiry`,
   );
   const absolute = options?.absoluteTimeoutSeconds ?? defaultExpiry.absoluteTimeoutSeconds;
   const idle = options?.idleTimeoutSeconds ?? Math.min(defaultExpiry.idleTimeoutSeconds, absolute);
   const fraction = options?.renewAfterFraction ?? defaultExpiry.renewAfterFraction;
+  const skew = options?.clockSkewSeconds ?? defaultExpiry.clockSkewSeconds;
   const rolling = options?.rolling ?? defaultExpiry.rolling;
   if (typeof rolling !== 'boolean') throw configError(`${where}: expiry.rolling must be true or false.`);
   assertNumberInRange(absolute, 1, maxSeconds, `${where}: expiry.absoluteTimeoutSeconds`);
   assertNumberInRange(idle, 1, maxSeconds, `${where}: expiry.idleTimeoutSeconds`);
   assertNumberInRange(fraction, 0, 1, `${where}: expiry.renewAfterFraction`);
+  assertNumberInRange(skew, 0, maxClockSkewSeconds, `${where}: expiry.clockSkewSeconds`);
   if (idle > absolute) {
     throw configError(
       `${where}: expiry.idleTimeoutSeconds (${idle}) is longer than expiry.absoluteTimeoutSeconds (${absolute}).`,
@@ -71,6 +83,7 @@ export function resolveExpiry(options: ExpiryOptions | undefined, where: string)
     absoluteTimeoutSeconds: absolute,
     idleTimeoutSeconds: idle,
     renewAfterSeconds: Math.floor(idle * fraction),
+    clockSkewSeconds: skew,
     renewAfterFraction: fraction,
     rolling,
   };
@@ -81,20 +94,40 @@ export function computeExpiresAt(policy: ExpiryPolicy, createdAt: number, renewe
   return Math.min(createdAt + policy.absoluteTimeoutSeconds, renewedAt + policy.idleTimeoutSeconds);
 }
 
-/**
- * True when a record is still valid at `now` under both its own sealed expiry and the
- * current policy (a policy shortened after issue takes effect at once).
- */
-export function isLive(
-  policy: ExpiryPolicy,
-  record: { createdAt: number; renewedAt: number; expiresAt: number },
-  now: number,
-): boolean {
-  return now < record.expiresAt && now < computeExpiresAt(policy, record.createdAt, record.renewedAt);
+/** The times of a record that decide whether it is live, in epoch seconds. */
+export interface RecordTimes {
+  readonly createdAt: number;
+  readonly renewedAt: number;
+  readonly expiresAt: number;
 }
 
-/** The times of a record that its expiry depends on. */
-type RecordTimes = { readonly createdAt: number; readonly renewedAt: number; readonly expiresAt: number };
+/**
+ * How a record stands at `now`: `live`; `expired` (past its own sealed expiry or the current
+ * policy's, so a policy shortened after issue takes effect at once); or `future_dated` (issued
+ * or renewed later than `now` plus the clock-skew allowance: a cookie sealed with a date ahead,
+ * or a row written by a server whose clock runs fast, which would otherwise outlive its timeouts).
+ * The one place that decides liveness, for loading and for listing sessions.
+ *
+ * @example
+ * ```ts
+ * livenessOf(policy, { createdAt: now + 3600, renewedAt: now + 3600, expiresAt: now + 7200 }, now); // 'future_dated'
+ * ```
+ */
+export function livenessOf(
+  policy: ExpiryPolicy,
+  record: RecordTimes,
+  now: number,
+): 'live' | 'expired' | 'future_dated' {
+  const latestAccepted = now + policy.clockSkewSeconds;
+  if (record.createdAt > latestAccepted || record.renewedAt > latestAccepted) return 'future_dated';
+  const live = now < record.expiresAt && now < computeExpiresAt(policy, record.createdAt, record.renewedAt);
+  return live ? 'live' : 'expired';
+}
+
+/** True when {@link livenessOf} says `live`. */
+export function isLive(policy: ExpiryPolicy, record: RecordTimes, now: number): boolean {
+  return livenessOf(policy, record, now) === 'live';
+}
 
 /**
  * The idle window of a loaded record: its own (a `ttl` given at sign-in), kept by every later

@@ -7,8 +7,7 @@
  * @module
  */
 import { engineFor } from './crypto-engine.ts';
-import { configError } from './errors.ts';
-import { type SecretInput, secretToBytes } from './secrets.ts';
+import { checkSecrets, type SecretInput } from './secrets.ts';
 
 /** One derived subkey of one secret. */
 export interface DerivedKey {
@@ -22,6 +21,11 @@ export interface DerivedKey {
 export interface KeyRingOptions {
   /** Use WebCrypto even where `node:crypto` is available (for tests of the portable path). */
   forceWebCrypto?: boolean;
+  /**
+   * Where the secrets came from, named in errors (e.g. `SESSIONKIT_SECRET`). Default: the
+   * `secrets` option. See {@link checkSecrets}.
+   */
+  source?: string | undefined;
 }
 
 /** A validated set of secrets from which purpose-bound subkeys are derived. */
@@ -62,8 +66,8 @@ export function derivedNow(ring: KeyRing, purpose: string): readonly DerivedKey[
  * Validates secrets and prepares key derivation. The first secret seals; all of them unseal.
  * To rotate, put the new secret first and keep the old one until its cookies have expired.
  *
- * @param secrets - one secret or a list, newest first; each must carry >= 256 bits
- * @throws `ERR_SECRET_WEAK` or `ERR_CONFIG_INVALID` at construction
+ * @param secrets - one secret or a list, newest first; each is checked by {@link checkSecrets}
+ * @throws the error {@link checkSecrets} reports (`ERR_SECRET_WEAK` or `ERR_CONFIG_INVALID`), at construction
  *
  * @example
  * ```ts
@@ -71,15 +75,9 @@ export function derivedNow(ring: KeyRing, purpose: string): readonly DerivedKey[
  * ```
  */
 export function createKeyRing(secrets: SecretInput | readonly SecretInput[], options: KeyRingOptions = {}): KeyRing {
-  const list = Array.isArray(secrets) ? secrets : [secrets];
-  if (list.length === 0) {
-    throw configError('At least one secret is required.', 'Pass `secrets: [process.env.SESSION_SECRET]`.');
-  }
-  const ikms = list.map((secret, index) => secretToBytes(secret as SecretInput, `secrets[${index}]`));
-  const distinct = new Set(ikms.map((ikm) => ikm.join(',')));
-  if (distinct.size !== ikms.length) {
-    throw configError('The same secret appears twice in the key ring.', 'Remove the duplicate secret.');
-  }
+  const checked = checkSecrets(secrets, { source: options.source });
+  if (!checked.ok) throw checked.error;
+  const ikms = checked.secrets;
   const engine = engineFor(options.forceWebCrypto === true ? 'webcrypto' : 'auto');
   const hkdf = (ikm: Uint8Array, info: string, length: number) =>
     engine.hkdf(ikm, hkdfSalt, encoder.encode(info), length);

@@ -24,8 +24,8 @@ import {
   computeExpiresAt,
   type ExpiryOptions,
   type ExpiryPolicy,
-  isLive,
   isRenewalDue,
+  livenessOf,
   resolveExpiry,
   sessionWindowOf,
 } from './expiry.ts';
@@ -472,7 +472,9 @@ export function createSessionManager<
     const message =
       reason === 'unknown_key'
         ? 'session cookie sealed with a key that is not configured (secret rotated out, or secrets differ between instances)'
-        : `session cookie rejected: ${reason}`;
+        : reason === 'future_dated'
+          ? `session issued or renewed more than ${expiry.clockSkewSeconds} s in the future (a server clock runs fast, or the cookie was sealed with a forged date)`
+          : `session cookie rejected: ${reason}`;
     reporter.log(level, message, { reason, cookie: cookie.name });
     reporter.emit(
       sessionId === undefined ? { type: 'session.rejected', reason } : { type: 'session.rejected', reason, sessionId },
@@ -496,7 +498,9 @@ export function createSessionManager<
     current: number,
   ): LoadResult<Data, Flash> | Promise<LoadResult<Data, Flash>> => {
     const { record } = read;
-    if (!isLive(expiry, record, current)) {
+    const liveness = livenessOf(expiry, record, current);
+    if (liveness === 'future_dated') return reject('future_dated', presentNames, input, record.id);
+    if (liveness === 'expired') {
       reporter.emit({ type: 'session.rejected', reason: 'expired', sessionId: record.id });
       return { status: 'rejected', reason: 'expired', session: newSession(presentNames, true, input) };
     }

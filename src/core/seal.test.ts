@@ -140,7 +140,7 @@ describe('createKeyRing', () => {
 
   it('requires at least one secret and rejects duplicates', () => {
     expect(() => createKeyRing([])).toThrow(expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }));
-    expect(() => createKeyRing([testSecrets[0], testSecrets[0]])).toThrow(/twice/);
+    expect(() => createKeyRing([testSecrets[0], testSecrets[0]])).toThrow(/secrets\[1\] repeats secrets\[0\]/);
   });
 
   it('derives different subkeys per purpose and caches them', async () => {

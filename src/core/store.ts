@@ -75,8 +75,10 @@ export interface SessionPatch {
 /** Options of {@link SessionStore.create}. */
 export interface CreateOptions {
   /**
-   * The id this session replaces (`regenerate()`): the store deletes it, and creates the new
-   * row only if the old one still existed (a session revoked meanwhile is never resurrected).
+   * The id this session replaces (`regenerate()`). The store creates the new row only if this
+   * one still exists (a session revoked meanwhile is never resurrected), and removes this one
+   * in the same transaction, or only once the new row is confirmed: a call that fails must
+   * leave this session as it was, because the user keeps its cookie.
    */
   readonly replacing?: string;
   /** Upper bound of `expiresAt` over the session's life (its absolute timeout), for index expiry. */
@@ -123,6 +125,13 @@ export interface SessionStore {
   deleteByUser(userId: string, exceptId?: string): Promise<string[]>;
   /** Drops expired rows now (stores without native TTL); returns how many. */
   sweep?(nowSeconds: number): Promise<number>;
+  /**
+   * Releases what the store itself holds: its timers and background work, and the connections
+   * or files it opened itself. A client the app passed in (a pg Pool, a DatabaseSync, an
+   * unstorage Storage) stays open: it is the app's to close. Calling it again does nothing;
+   * calls made after it reject.
+   */
+  dispose?(): Promise<void>;
 }
 
 /**
@@ -249,42 +258,4 @@ export function isSessionStore(value: unknown): value is SessionStore {
     typeof store.patch === 'function' &&
     typeof store.delete === 'function'
   );
-}
-
-/**
- * A stored session as the column values of the SQL stores, in their table order:
- * id, secret_hash, user_id, created_at, renewed_at, expires_at, data, flash, user_agent, ip.
- */
-export function sqlRowValues(
-  session: StoredSession,
-): [string, string, string | null, number, number, number, string, string, string | null, string | null] {
-  return [
-    session.id,
-    session.secretHash,
-    session.userId ?? null,
-    session.createdAt,
-    session.renewedAt,
-    session.expiresAt,
-    JSON.stringify(session.data),
-    JSON.stringify(session.flash),
-    session.userAgent ?? null,
-    session.ip ?? null,
-  ];
-}
-
-/**
- * The {@link StoredSessionInfo} view of a SQL store row, by its column names (the inverse of
- * {@link sqlRowValues}, minus data). Numbers go through `Number()`: Postgres returns `bigint`
- * columns as strings.
- */
-export function sqlRowInfo(row: Readonly<Record<string, unknown>>): StoredSessionInfo {
-  return {
-    id: row.id as string,
-    userId: row.user_id as string,
-    createdAt: Number(row.created_at),
-    renewedAt: Number(row.renewed_at),
-    expiresAt: Number(row.expires_at),
-    ...(row.user_agent === null ? {} : { userAgent: row.user_agent as string }),
-    ...(row.ip === null ? {} : { ip: row.ip as string }),
-  };
 }

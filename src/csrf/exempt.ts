@@ -1,13 +1,14 @@
 /**
  * Per-route CSRF opt-out (webhooks, third-party callbacks). Patterns are exact paths or a
- * prefix followed by `/**`; no regular expressions. A request path that is not plain (encoded
- * slashes, backslashes, dot segments, double slashes, double encoding) is never exempt, so an
- * opt-out cannot be stretched onto a protected route by path tricks: such requests are simply
- * checked.
+ * prefix followed by `/**`; no regular expressions. Request paths are read by the guard's path
+ * normaliser, the one every layer uses; a path that is not plain (one the normaliser refuses, one
+ * routers can read two ways, or one it had to rewrite) is never exempt, so an opt-out cannot be
+ * stretched onto a protected route by path tricks: such requests are simply checked.
  *
  * @module
  */
 import { configError } from '../core/errors.ts';
+import { compileNormalizeOptions, normalizeWith } from '../guard/normalize.ts';
 
 /**
  * A predicate deciding exemption. It receives the plain, percent-decoded path; paths that are
@@ -35,35 +36,42 @@ export type CsrfExemptOption = readonly string[] | CsrfExemptPredicate;
 export type CsrfExemptMatcher = (path: string, request: Request) => boolean;
 
 const maxPathLength = 2048;
+/** Exemptions are matched case-sensitively, on paths of at most {@link maxPathLength} characters. */
+const exemptPaths = compileNormalizeOptions({ caseSensitive: true, maxLength: maxPathLength }, 'CSRF exempt');
 
 function trimTrailingSlash(path: string): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
+/** True when `text` holds `%2E` or `%2e`: browsers never encode a dot, so only crafted paths do. */
+function hasEncodedDot(text: string): boolean {
+  for (let index = text.indexOf('%'); index !== -1; index = text.indexOf('%', index + 1)) {
+    if (text.charCodeAt(index + 1) === 0x32 && (text.charCodeAt(index + 2) | 0x20) === 0x65) return true;
+  }
+  return false;
+}
+
 /**
  * The path to match exemptions against, or `undefined` when the path is not plain enough to
- * be exempted safely (the request is then checked as usual).
+ * be exempted safely (the request is then checked as usual). Plain means: the guard's normaliser
+ * (case-sensitive) accepts it, with one reading only (no `\`, `;`, `%2F`, `%5C` or `%3B` that
+ * routers split differently), and it is already canonical: normalising changed nothing but one
+ * percent-decode and a trailing slash (no `//`, no `%25`, no spelling that Unicode NFC rewrites).
+ * An encoded dot (`%2E`) is refused too.
  *
  * @example
  * ```ts
  * plainPath('/webhooks/stripe'); // '/webhooks/stripe'
  * plainPath('/webhooks/..%2Faccount'); // undefined
+ * plainPath('/webhooks/stripe;x'); // undefined
  * ```
  */
 export function plainPath(rawPath: string): string | undefined {
-  if (rawPath.length === 0 || rawPath.length > maxPathLength || !rawPath.startsWith('/')) return undefined;
-  if (/%(?:2f|5c|25|2e)/i.test(rawPath)) return undefined;
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    return undefined;
-  }
-  if (path.includes('\\') || path.includes('//') || path.includes('\0')) return undefined;
-  for (const segment of path.split('/')) {
-    if (segment === '.' || segment === '..') return undefined;
-  }
-  return trimTrailingSlash(path);
+  const normalized = normalizeWith(rawPath, exemptPaths);
+  if (!normalized.ok || normalized.unsplitSegments !== undefined || hasEncodedDot(rawPath)) return undefined;
+  // Cannot throw: the normaliser decoded the same text.
+  const decoded = rawPath.includes('%') ? decodeURIComponent(rawPath) : rawPath;
+  return normalized.path === trimTrailingSlash(decoded) ? normalized.path : undefined;
 }
 
 function validatePattern(pattern: unknown, index: number, where: string): string {

@@ -11,6 +11,7 @@ import {
   type GuardSession,
   requestInput,
 } from './index.ts';
+import { decideImmediately } from './internal.ts';
 import { patternMatchesSlow } from './matcher.ts';
 import { type ParsedPattern, parsePattern } from './rules.ts';
 
@@ -50,12 +51,12 @@ function hostileGetter(): never {
   return value as never;
 }
 
-/** Decides synchronously (fails the test if the guard returned a promise). */
+/** Decides synchronously (fails the test if the guard's immediate entry returned a promise). */
 function decideSync<S extends object, C>(
   guard: ReturnType<typeof createGuard<S, C>>,
   input: DecideInput<S, C>,
 ): GuardDecision<S, C> {
-  const decision = guard.decide(input);
+  const decision = decideImmediately(guard, input);
   expect(decision).not.toBeInstanceOf(Promise);
   return decision as GuardDecision<S, C>;
 }
@@ -89,7 +90,7 @@ describe('createGuard: configuration errors', () => {
     expectConfigError(
       () => createGuard({ rules: [{ pattern: '/a' }] } as never),
       'requires nothing',
-      'allow: () => true',
+      'authenticated: true',
     );
     expectConfigError(() => createGuard({ rules: [{ pattern: '/a', role: undefined }] } as never), 'requires nothing');
   });
@@ -528,14 +529,18 @@ describe('decide: requirements', () => {
     }
   });
 
-  it('supports async allow: a promise only when a hook returns one', async () => {
+  it('supports async allow: decide() always answers with a promise, the immediate entry only when a hook returns one', async () => {
     const guard = createGuard({
       rules: [
         { pattern: '/sync', allow: () => true },
         { pattern: '/async/**', allow: async (session) => (session as { userId: string }).userId === 'u_admin' },
       ],
     });
-    expect(guard.decide({ session: user, path: '/sync' })).not.toBeInstanceOf(Promise);
+    const settled = guard.decide({ session: user, path: '/sync' });
+    expect(settled).toBeInstanceOf(Promise);
+    expect(await settled).toMatchObject({ action: 'allow', rule: { pattern: '/sync' } });
+    expect(decideImmediately(guard, { session: user, path: '/sync' })).not.toBeInstanceOf(Promise);
+    expect(decideImmediately(guard, { session: admin, path: '/async/x' })).toBeInstanceOf(Promise);
     const pending = guard.decide({ session: admin, path: '/async/x' });
     expect(pending).toBeInstanceOf(Promise);
     expect(await pending).toMatchObject({ action: 'allow', rule: { pattern: '/async/**' } });
@@ -631,6 +636,98 @@ describe('decide: requirements', () => {
       'allow',
     );
     expect(decideSync(guard, { session: { userId: 'u', level: 'user', grants: [] }, path: '/a' }).action).toBe('deny');
+  });
+});
+
+describe('decide: authenticated: true', () => {
+  const rules: GuardRule[] = [
+    { pattern: '/**', authenticated: true },
+    { pattern: '/admin/**', role: 'admin' },
+    { pattern: '/login', public: true },
+  ];
+  const guard = createGuard({ rules });
+
+  it('requires a signed-in session and nothing more', () => {
+    expect(decideSync(guard, { session: null, path: '/account' })).toMatchObject({
+      action: 'redirect',
+      location: '/login?returnTo=%2Faccount',
+      rule: { pattern: '/**', authenticated: true },
+    });
+    expect(decideSync(guard, { session: { userId: '' }, path: '/account' }).action).toBe('redirect');
+    expect(decideSync(guard, { session: { userId: 'u' }, path: '/account' })).toEqual({
+      action: 'allow',
+      rule: { pattern: '/**', authenticated: true },
+    });
+  });
+
+  it('combines with the other requirements like any requirement: every matching rule must pass, in rule order', () => {
+    expect(decideSync(guard, { session: { userId: 'u', role: 'user' }, path: '/admin/x' })).toMatchObject({
+      action: 'deny',
+      status: 403,
+      rule: { pattern: '/admin/**' },
+    });
+    expect(decideSync(guard, { session: { userId: 'u', role: 'admin' }, path: '/admin/x' })).toEqual({
+      action: 'allow',
+      rule: { pattern: '/**', authenticated: true },
+    });
+    const both = createGuard({ rules: [{ pattern: '/x', authenticated: true, role: 'admin' }] });
+    expect(decideSync(both, { session: { userId: 'u' }, path: '/x' }).action).toBe('deny');
+    expect(decideSync(both, { session: { userId: 'u', role: 'admin' }, path: '/x' }).action).toBe('allow');
+    expect(decideSync(both, { session: null, path: '/x' }).action).toBe('redirect');
+  });
+
+  it('is lifted by a narrower public exception, and access.check still replaces the checks', () => {
+    expect(decideSync(guard, { session: null, path: '/login' })).toEqual({
+      action: 'allow',
+      rule: { pattern: '/login', public: true },
+    });
+    const check = vi.fn(() => false);
+    const checked = createGuard({ access: { check }, rules: [{ pattern: '/x', authenticated: true }] });
+    expect(decideSync(checked, { session: { userId: 'u' }, path: '/x' }).action).toBe('deny');
+    expect(check).toHaveBeenCalledWith(checked.rules[0], { userId: 'u' }, undefined);
+  });
+
+  it('is plain data: it survives the JSON that carries astro.config options', () => {
+    const copied = createGuard({ rules: JSON.parse(JSON.stringify(rules)) as GuardRule[] });
+    expect(copied.rules).toEqual(guard.rules);
+    expect(decideSync(copied, { session: null, path: '/account' }).action).toBe('redirect');
+  });
+
+  it('must be exactly true, is spelled right, and has no place on a public rule', () => {
+    for (const value of [false, 'true', 1, null]) {
+      expectConfigError(
+        () => createGuard({ rules: [{ pattern: '/a', authenticated: value }] } as never),
+        'authenticated must be true when given',
+        'public: true',
+      );
+    }
+    expectConfigError(
+      () => createGuard({ rules: [{ pattern: '/a', authenticate: true }] } as never),
+      'rules[0]: unknown option "authenticate"',
+      'Did you mean "authenticated"?',
+    );
+    expectConfigError(
+      () => createGuard({ rules: [{ pattern: '/a', Authenticated: true }] } as never),
+      'unknown option "Authenticated"',
+      '"authenticated"',
+    );
+    expectConfigError(
+      () => createGuard({ rules: [{ pattern: '/a', public: true, authenticated: true }] } as never),
+      'a public rule cannot also have authenticated',
+    );
+  });
+
+  it('is typed as true only (compile-time)', () => {
+    const options: GuardOptions = {
+      rules: [
+        { pattern: '/a', authenticated: true },
+        // @ts-expect-error authenticated is `true` or absent
+        { pattern: '/b', authenticated: false },
+        // @ts-expect-error a public rule has no requirements
+        { pattern: '/c', public: true, authenticated: true },
+      ],
+    };
+    expect(options.rules).toHaveLength(3);
   });
 });
 
@@ -737,7 +834,7 @@ describe('decide: precedence', () => {
   it('matches the table in docs/guard.md', () => {
     const guard = createGuard({
       rules: [
-        { pattern: '/**', allow: signedIn },
+        { pattern: '/**', authenticated: true },
         { pattern: '/admin/**', role: 'admin' },
         { pattern: '/docs/internal/**', role: 'staff' },
         { pattern: '/login', public: true },
@@ -1006,7 +1103,7 @@ describe('match and explain', () => {
   });
 
   it('explain says which rules matched, which exceptions were ignored, and how each check went', async () => {
-    expect(guard.explain({ session: null, path: '/about', method: 'POST' })).toMatchObject({
+    expect(await guard.explain({ session: null, path: '/about', method: 'POST' })).toMatchObject({
       kind: 'api',
       decision: { action: 'allow', rule: guard.rules[1] },
     });
@@ -1032,7 +1129,7 @@ describe('match and explain', () => {
       { rule: guard.rules[0], outcome: 'pass' },
       { rule: guard.rules[3], outcome: 'fail' },
     ]);
-    const bad = guard.explain({ session: null, path: '/a%00' });
+    const bad = await guard.explain({ session: null, path: '/a%00' });
     expect(bad).toMatchObject({
       decision: { status: 400 },
       sources: [{ source: 'path', normalized: { ok: false, reason: 'control-character' } }],
@@ -1093,7 +1190,7 @@ describe('types (compile-time)', () => {
     expect(options.rules).toHaveLength(4);
   });
 
-  it('types allow and access hooks with the session and context types', () => {
+  it('types allow and access hooks with the session and context types', async () => {
     interface MySession {
       userId: string;
       plan: 'free' | 'premium';
@@ -1102,7 +1199,11 @@ describe('types (compile-time)', () => {
       rules: [{ pattern: '/p', allow: (session, context) => session.plan === 'premium' && context.locale === 'en' }],
       access: { getRole: (session) => session.plan },
     });
-    const decision = guard.decide({ session: { userId: 'u', plan: 'premium' }, path: '/p', context: { locale: 'en' } });
+    const decision = await guard.decide({
+      session: { userId: 'u', plan: 'premium' },
+      path: '/p',
+      context: { locale: 'en' },
+    });
     expect(decision).toMatchObject({ action: 'allow' });
     // @ts-expect-error the session type is enforced
     guard.decide({ session: { userId: 'u', plan: 'gold' }, path: '/p' });

@@ -27,21 +27,17 @@ export {
   sessionHasPermission,
   sessionHasRole,
 } from './access.ts';
-export {
-  createGuard,
-  type DecideInput,
-  type Guard,
-  type GuardCheckTrace,
-  type GuardDecision,
-  type GuardDenyBody,
-  type GuardDenyCode,
-  type GuardErrorInfo,
-  type GuardExplanation,
-  type GuardMatch,
-  type GuardOptions,
-  type GuardSourceTrace,
-  requestInput,
-} from './decide.ts';
+export type {
+  GuardDecision,
+  GuardDenyBody,
+  GuardDenyCode,
+} from './answers.ts';
+export type { GuardErrorInfo } from './check.ts';
+export type { GuardOptions } from './compile.ts';
+export { type DecideInput, requestInput } from './decide.ts';
+export type { GuardCheckTrace, GuardExplanation, GuardSourceTrace } from './explain.ts';
+export { createGuard, type Guard } from './guard.ts';
+export type { GuardMatch } from './match.ts';
 export {
   createPathNormalizer,
   DEFAULT_MAX_PATH_LENGTH,
@@ -60,4 +56,4 @@ export {
   safeRedirect,
   withReturnTo,
 } from './redirect.ts';
-export type { AccessHooks, GuardRule, GuardSession, MaybePromise, ProtectRule, PublicRule } from './rules.ts';
+export type { AccessHooks, GuardRule, GuardSession, ProtectRule, PublicRule } from './rules.ts';

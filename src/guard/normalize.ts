@@ -199,7 +199,8 @@ export function foldCase(text: string): string {
   return text.normalize('NFC').toLowerCase().toUpperCase().toLowerCase().normalize('NFC');
 }
 
-interface CompiledNormalizeOptions {
+/** {@link NormalizeOptions}, validated. @internal */
+export interface CompiledNormalizeOptions {
   readonly baseSegments: readonly string[];
   readonly caseSensitive: boolean;
   readonly maxLength: number;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSessionKitError } from '../core/errors.ts';
+import { normalizePath } from './normalize.ts';
 import { MAX_REDIRECT_LENGTH, readReturnTo, safeRedirect, withReturnTo } from './redirect.ts';
 
 const BASE = 'https://app.example';
@@ -69,6 +70,18 @@ describe('safeRedirect', () => {
     expect(safeRedirect(target, BASE, null)).toBeNull();
     expect(safeRedirect(target, BASE)).toBe('/');
     expect(safeRedirect(target, BASE, '/home')).toBe('/home');
+  });
+
+  // Accepted before safeRedirect read paths with the guard's normaliser, which refuses them: the
+  // stricter answer wins, so a return-to location never names a path the guard answers with 400.
+  it.each([
+    ['/%2561dmin', 'double encoding'],
+    ['/a%2F..%2Fadmin', 'a dot segment once decoded'],
+    ['/a%5C..%5Cadmin?x=1', 'a dot segment between encoded backslashes'],
+    ['https://app.example/%252e%252e/x', 'double encoding in an absolute URL'],
+  ])('refuses %j (%s), which the guard refuses too', (target) => {
+    expect(safeRedirect(target, BASE, null)).toBeNull();
+    expect(normalizePath(new URL(target, BASE).pathname).ok).toBe(false);
   });
 
   it('refuses non-strings', () => {
@@ -143,6 +156,8 @@ describe('safeRedirect', () => {
         }
         // The output is a fixed point: validating it again changes nothing.
         expect(safeRedirect(output, BASE, null)).toBe(output);
+        // And its path is one the guard can read.
+        expect(normalizePath(new URL(output, BASE).pathname).ok).toBe(true);
       }),
       { numRuns: 5000 },
     );

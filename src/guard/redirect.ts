@@ -4,12 +4,15 @@
  * A location is accepted only if it is a same-origin path, in every reading of it: as written,
  * after the URL parser resolved it (`/.//evil` resolves to `//evil`), and after any number of
  * percent-decodes (`/%2F%2Fevil`, `/%5Cevil`, `/%09/evil`), because some later layer may decode
- * it again. Anything doubtful gives the fallback.
+ * it again. Its path must also be one the guard's path normaliser accepts (the one every layer
+ * uses), so a location never names a path the guard would refuse. Anything doubtful gives the
+ * fallback.
  *
  * @module
  */
 import { configError } from '../core/errors.ts';
 import { describeValue } from '../core/options.ts';
+import { analyzeWith, compileNormalizeOptions } from './normalize.ts';
 
 /**
  * Longest location accepted by {@link safeRedirect}.
@@ -23,6 +26,12 @@ export const MAX_REDIRECT_LENGTH = 2048;
 
 /** How many nested percent-encodings are unwrapped before giving up (and rejecting). */
 const MAX_DECODE_LAYERS = 4;
+
+/** Locations' paths are read like request paths (the case does not matter to a validation). */
+const locationPaths = compileNormalizeOptions(
+  { caseSensitive: true, maxLength: MAX_REDIRECT_LENGTH },
+  'safeRedirect()',
+);
 
 /**
  * Where a location is resolved against: the request, its URL, or the app's base URL.
@@ -108,6 +117,8 @@ function resolveSameOrigin(target: unknown, origin: string): string | null {
   const location = resolved.pathname + resolved.search + resolved.hash;
   const second = location.charCodeAt(1);
   if (location.charCodeAt(0) !== 0x2f || second === 0x2f || second === 0x5c) return null;
+  // A path the guard refuses (double encoding, an encoded dot segment) is no place to send anyone.
+  if (!analyzeWith(resolved.pathname, locationPaths).ok) return null;
   return everyReadingIsSafe(location, false) ? location : null;
 }
 
@@ -118,8 +129,9 @@ function resolveSameOrigin(target: unknown, origin: string): string | null {
  * (returned without its origin). Refused: relative paths, `//host` and `/\host`, other schemes
  * (`javascript:`, `data:`), other origins, user-info, control characters and raw whitespace,
  * locations that resolve to `//…` (`/.//evil`), and all of those percent-encoded once or several
- * times (`/%2F%2Fevil`, `/%5Cevil`, `/%09/evil`), malformed encodings, and anything longer than
- * {@link MAX_REDIRECT_LENGTH}.
+ * times (`/%2F%2Fevil`, `/%5Cevil`, `/%09/evil`), malformed encodings, paths the guard's
+ * normaliser refuses (`/%2561dmin`, `/a%2F..%2Fadmin`: see `normalizePath`), and anything longer
+ * than {@link MAX_REDIRECT_LENGTH}.
  *
  * @param target - the untrusted location, e.g. `url.searchParams.get('returnTo')` (any type)
  * @param base - the current request, its URL, or the app's origin: defines "same origin"

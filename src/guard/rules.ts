@@ -5,7 +5,6 @@
  * @module
  */
 import { configError } from '../core/errors.ts';
-import type { MaybePromise } from '../core/maybe-promise.ts';
 import { assertOptionsObject, describeValue } from '../core/options.ts';
 import { foldCase } from './normalize.ts';
 
@@ -27,8 +26,6 @@ export interface GuardSession {
   readonly [key: string]: unknown;
 }
 
-export type { MaybePromise } from '../core/maybe-promise.ts';
-
 /** What every rule has: a pattern and, optionally, the methods it is limited to. */
 interface RuleBase {
   /**
@@ -46,7 +43,8 @@ interface RuleBase {
 
 /**
  * A rule that protects paths: the request must come from a signed-in session, and every
- * requirement given must hold (they are combined with AND).
+ * requirement given must hold (they are combined with AND). A rule gives at least one
+ * requirement; `authenticated: true` alone means "any signed-in session".
  *
  * @typeParam S - your session type
  * @typeParam C - the request context passed to `allow` (for Astro: the `APIContext`)
@@ -54,6 +52,7 @@ interface RuleBase {
  * @example
  * ```ts
  * const rules: ProtectRule[] = [
+ *   { pattern: '/dashboard/**', authenticated: true },
  *   { pattern: '/admin/**', role: 'admin', redirectTo: '/unauthorized' },
  *   { pattern: '/billing/**', roles: ['owner', 'billing'] },
  *   { pattern: '/api/posts/**', methods: ['POST', 'DELETE'], permissions: ['posts:write'] },
@@ -62,6 +61,12 @@ interface RuleBase {
  * ```
  */
 export interface ProtectRule<S extends object = GuardSession, C = unknown> extends RuleBase {
+  /**
+   * The session is signed in (a non-empty string `userId`). Every protecting rule requires that;
+   * write it when nothing else is required. Plain data, so it can sit in `astro.config`. Must be
+   * exactly `true` when given.
+   */
+  readonly authenticated?: true;
   /** The session's primary `role` is this, or `roles` contains it. */
   readonly role?: string;
   /** The session has at least one of these roles (primary or in `roles`). */
@@ -73,8 +78,9 @@ export interface ProtectRule<S extends object = GuardSession, C = unknown> exten
   /**
    * Custom check, called only for signed-in sessions and only after the built-in requirements of
    * the rule passed. Only `true` allows; anything else, a throw or a rejected promise denies.
+   * For "any signed-in session", write `authenticated: true` instead of `allow: () => true`.
    */
-  readonly allow?: (session: S, context: C) => MaybePromise<boolean>;
+  readonly allow?: (session: S, context: C) => boolean | Promise<boolean>;
   /** Where a signed-in session that fails this rule is sent on a page request (instead of a 403). */
   readonly redirectTo?: string;
   /** Not allowed on a protecting rule. */
@@ -103,7 +109,7 @@ export interface PublicRule extends RuleBase {
  *
  * @example
  * ```ts
- * const rule: GuardRule = { pattern: '/dashboard/**', allow: () => true }; // any signed-in session
+ * const rule: GuardRule = { pattern: '/dashboard/**', authenticated: true }; // any signed-in session
  * ```
  */
 export type GuardRule<S extends object = GuardSession, C = unknown> = ProtectRule<S, C> | PublicRule;
@@ -128,7 +134,7 @@ export interface AccessHooks<S extends object = GuardSession, C = unknown> {
    * Replaces every built-in check and `allow` for protecting rules: the rule passes only when this
    * returns `true`. Still called only for signed-in sessions.
    */
-  readonly check?: (rule: ProtectRule<S, C>, session: S, context: C) => MaybePromise<boolean>;
+  readonly check?: (rule: ProtectRule<S, C>, session: S, context: C) => boolean | Promise<boolean>;
 }
 
 /**
@@ -161,6 +167,7 @@ export interface CompiledRule<S extends object, C> {
 
 const RULE_KEYS = [
   'pattern',
+  'authenticated',
   'role',
   'roles',
   'permission',
@@ -170,6 +177,9 @@ const RULE_KEYS = [
   'methods',
   'public',
 ] as const;
+
+/** The keys that make a rule protect something; a public rule may have none of them. */
+const REQUIREMENT_KEYS = ['authenticated', 'role', 'roles', 'permission', 'permissions', 'allow'] as const;
 
 /** Longest list a rule may give in `roles` / `permissions` / `methods`. */
 const MAX_RULE_LIST = 1000;
@@ -360,9 +370,7 @@ export function compileRule<S extends object, C>(
     methods = upper;
   }
 
-  const requirementKeys = ['role', 'roles', 'permission', 'permissions', 'allow'].filter(
-    (key) => raw[key] !== undefined,
-  );
+  const requirementKeys = REQUIREMENT_KEYS.filter((key) => raw[key] !== undefined);
   if (raw.public !== undefined) {
     if (raw.public !== true) {
       throw configError(`${where}: public must be true when given.`, 'Remove "public" to make the rule protect paths.');
@@ -387,8 +395,17 @@ export function compileRule<S extends object, C>(
   if (requirementKeys.length === 0) {
     throw configError(
       `${where}: the rule requires nothing.`,
-      'Give role, roles, permission, permissions or allow (use `allow: () => true` for "any signed-in user"), or public: true for an exception.',
+      'Give authenticated: true (any signed-in session), role, roles, permission, permissions or allow; or public: true for an exception.',
     );
+  }
+  if (raw.authenticated !== undefined) {
+    if (raw.authenticated !== true) {
+      throw configError(
+        `${where}: authenticated must be true when given, got ${describeValue(raw.authenticated)}.`,
+        'Every protecting rule requires a signed-in session; for paths anyone may see, write a public exception: { pattern, public: true }.',
+      );
+    }
+    copy.authenticated = true;
   }
   if (raw.role !== undefined) copy.role = assertNonEmptyString(raw.role, where, 'role');
   if (raw.roles !== undefined) copy.roles = assertStringList(raw.roles, where, 'roles');

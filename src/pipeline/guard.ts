@@ -7,7 +7,8 @@
  * @module
  */
 import { mapMaybe } from '../core/maybe-promise.ts';
-import type { GuardDecision } from '../guard/decide.ts';
+import type { GuardDecision } from '../guard/index.ts';
+import { decideImmediately } from '../guard/internal.ts';
 import type { PipelineRuntime } from './options.ts';
 import type { RequestState } from './state.ts';
 
@@ -96,9 +97,9 @@ export function guardRequest<Context>(
   // raw one too: the stricter answer wins.
   const second = (first: GuardDecision<Data, Context>) => {
     if (first.action !== 'allow' || rawPath === subject.url.pathname) return record(first);
-    return mapMaybe(runtime.guard.decide(new GuardInput(subject, session, rawPath)), record);
+    return mapMaybe(decideImmediately(runtime.guard, new GuardInput(subject, session, rawPath)), record);
   };
-  return mapMaybe(runtime.guard.decide(new GuardInput(subject, session, subject.url.pathname)), second);
+  return mapMaybe(decideImmediately(runtime.guard, new GuardInput(subject, session, subject.url.pathname)), second);
 }
 
 /** True when a protecting rule covers the request's path or route (an outage then answers 503). */

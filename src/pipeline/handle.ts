@@ -8,7 +8,7 @@
  */
 import { isSessionKitError } from '../core/errors.ts';
 import type { MaybePromise } from '../core/maybe-promise.ts';
-import type { GuardDecision } from '../guard/decide.ts';
+import type { GuardDecision } from '../guard/index.ts';
 import { commitResponse } from './commit.ts';
 import { checkCsrf } from './csrf.ts';
 import { type GuardDenial, type GuardedRequest, guardRequest, isGuarded, reportDenial } from './guard.ts';

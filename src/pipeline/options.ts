@@ -23,7 +23,7 @@ import type { AnySessionData } from '../core/session.ts';
 import type { SessionStore } from '../core/store.ts';
 import type { CsrfExemptOption } from '../csrf/exempt.ts';
 import { type CsrfProtection, createCsrfProtection, immediateTokenIssuerOf } from '../csrf/protection.ts';
-import { createGuard, type Guard } from '../guard/decide.ts';
+import { createGuard, type Guard } from '../guard/index.ts';
 import type { AccessHooks, GuardRule } from '../guard/rules.ts';
 import { type ContextStore, getContextStore, setContextStore } from './context-store.ts';
 import type { SessionSource } from './source.ts';

@@ -8,6 +8,7 @@
  */
 import type { CsrfFailure } from '../csrf/protection.ts';
 import { csrfFailureResponse } from '../csrf/response.ts';
+import { requestKindOf } from '../guard/internal.ts';
 import { safeRedirect, withReturnTo } from '../guard/redirect.ts';
 import type { GuardDenial, GuardedRequest } from './guard.ts';
 import type { PipelineRuntime } from './options.ts';
@@ -39,30 +40,32 @@ function json(status: number, body: unknown, extra: Record<string, string> = {})
   });
 }
 
+/** The request facts the guard's one classifier reads. */
+function requestFacts<Context>(subject: GuardedRequest<Context>) {
+  const request = subject.request;
+  return {
+    path: subject.url.pathname,
+    method: request.method,
+    accept: request.headers.get('accept'),
+    contentType: request.headers.get('content-type'),
+  };
+}
+
 /**
  * True when the request is an API request (JSON answers), classified exactly as the guard does:
  * a method other than GET/HEAD, a JSON body, a path under `apiPrefixes`, or an `Accept` header
  * preferring JSON.
  */
 export function wantsJson<Context>(runtime: PipelineRuntime<Context>, subject: GuardedRequest<Context>): boolean {
-  const request = subject.request;
-  return (
-    runtime.guard.classify({
-      path: subject.url.pathname,
-      method: request.method,
-      accept: request.headers.get('accept'),
-      contentType: request.headers.get('content-type'),
-    }) === 'api'
-  );
+  return runtime.guard.classify(requestFacts(subject)) === 'api';
 }
 
 /**
- * True when the client asked for HTML explicitly, as browsers navigating or submitting a form do.
- * A failed CSRF check is always on an unsafe method, which the guard's classification counts as
- * an API request; a browser's form post must still get a page that says what happened.
+ * True when a CSRF refusal should be JSON: by the same classifier, anything but a page visit or a
+ * browser's form submission (a form post gets an HTML page that says what happened).
  */
-function acceptsHtml(request: Request): boolean {
-  return /text\/html/i.test(request.headers.get('accept') ?? '');
+function csrfWantsJson<Context>(runtime: PipelineRuntime<Context>, subject: GuardedRequest<Context>): boolean {
+  return requestKindOf(runtime.guard, requestFacts(subject)) === 'api';
 }
 
 function guardResponse(decision: GuardDenial, json: boolean): Response {
@@ -82,8 +85,8 @@ function jsonDenial(status: number, body: unknown): Response {
   return json(status, body, status === 401 ? { 'www-authenticate': 'Session' } : {});
 }
 
-function csrfResponse(failure: CsrfFailure, request: Request): Response {
-  if (!acceptsHtml(request)) return csrfFailureResponse(failure);
+function csrfResponse(failure: CsrfFailure, json: boolean): Response {
+  if (json) return csrfFailureResponse(failure);
   return failure.status === 413
     ? htmlPage(413, 'Form too large', 'The form you sent is larger than this site accepts.')
     : htmlPage(
@@ -112,7 +115,7 @@ export function denialResponse<Context>(
     case 'guard':
       return guardResponse(denial.decision, wantsJson(runtime, subject));
     case 'csrf':
-      return csrfResponse(denial.failure, subject.request);
+      return csrfResponse(denial.failure, csrfWantsJson(runtime, subject));
     case 'unavailable':
       return unavailableResponse(wantsJson(runtime, subject));
   }

@@ -99,7 +99,18 @@ export function normalizeAddress(address: string, ipv6PrefixLength = 64): string
 }
 
 /**
- * Turns a normalised identifier into a store key.
+ * What a limiter key counts: one account, one client address, or one account from one address.
+ *
+ * @example
+ * ```ts
+ * const kind: KeyKind = 'accountAndAddress';
+ * ```
+ */
+export type KeyKind = 'account' | 'address' | 'accountAndAddress';
+
+/**
+ * Turns a normalised identifier into a store key. For `accountAndAddress` the value is
+ * {@link pairValue} of the normalised account and address.
  *
  * @example
  * ```ts
@@ -107,7 +118,20 @@ export function normalizeAddress(address: string, ipv6PrefixLength = 64): string
  * const key = await hash('address', normalizeAddress(context.clientAddress));
  * ```
  */
-export type KeyHasher = (kind: 'account' | 'address', value: string) => Promise<string>;
+export type KeyHasher = (kind: KeyKind, value: string) => Promise<string>;
+
+/**
+ * The identifier of one account at one address, unambiguous whatever characters either holds
+ * (a JSON array, so `a\0b` + `c` and `a` + `b\0c` never meet).
+ *
+ * @example
+ * ```ts
+ * await hash('accountAndAddress', pairValue(normalizeAccount(email), normalizeAddress(address)));
+ * ```
+ */
+export function pairValue(account: string, address: string): string {
+  return JSON.stringify([account, address]);
+}
 
 const encoder = new TextEncoder();
 

@@ -1,13 +1,16 @@
 /**
- * Login abuse limits on top of `rate-limiter-flexible`: one counter per account (slows password
- * guessing against one user) and one per client address (slows credential stuffing from one
- * client), in memory or in Redis.
+ * Login abuse limits on top of `rate-limiter-flexible`, in memory or in Redis, following its
+ * documented login-protection pattern: failures of one account from one client address (the
+ * low limit that stops guessing, and that nobody else can use up), failures of one account from
+ * every address together (a much higher limit against a guess spread over many addresses), and
+ * failures from one address whatever the account (credential stuffing from one client).
  *
  * Counting is reserve-first: {@link LoginLimiter.check} atomically counts the attempt before the
  * password is verified, so a burst of parallel guesses cannot all pass a read-only check while
- * the slow password hash runs. {@link LoginLimiter.recordSuccess} gives the attempt back (and
- * resets the account); {@link LoginLimiter.recordFailure} keeps it and starts the block once
- * the limit is reached. An attempt that is never recorded stays counted (fail closed).
+ * the slow password hash runs. {@link LoginLimiter.recordSuccess} resets the account-and-address
+ * pair and gives the attempt back to the other limits; {@link LoginLimiter.recordFailure} keeps
+ * it and starts the block once a limit is reached. An attempt that is never recorded stays
+ * counted (fail closed).
  *
  * @module
  */
@@ -22,14 +25,14 @@ import { configError, SessionKitError } from '../core/errors.ts';
 import { createReporter, type ReportingOptions } from '../core/events.ts';
 import type { KeyRing } from '../core/keyring.ts';
 import { assertNumberInRange, assertOptionsObject, describeValue } from '../core/options.ts';
-import { createKeyHasher, normalizeAccount, normalizeAddress } from './keys.ts';
+import { createKeyHasher, type KeyKind, normalizeAccount, normalizeAddress, pairValue } from './keys.ts';
 
 /**
  * One limit: at most `points` failed attempts per `durationSeconds`.
  *
  * @example
  * ```ts
- * const perAccount: LoginLimitRule = { points: 5, durationSeconds: 15 * 60, blockSeconds: 15 * 60 };
+ * const perAccountAndAddress: LoginLimitRule = { points: 5, durationSeconds: 24 * 3600, blockSeconds: 15 * 60 };
  * ```
  */
 export interface LoginLimitRule {
@@ -77,21 +80,32 @@ export type LoginLimiterStore =
     };
 
 /**
- * Options of {@link createLoginLimiter}. At least one of `perAccount` / `perAddress` is required.
+ * Options of {@link createLoginLimiter}. At least one limit is required; the three together are
+ * the recommended setup.
  *
  * @example
  * ```ts
  * const options: LoginLimiterOptions = {
- *   perAccount: { points: 5, durationSeconds: 900, blockSeconds: 900 },
- *   perAddress: { points: 50, durationSeconds: 3600 },
+ *   perAccountAndAddress: { points: 5, durationSeconds: 86400, blockSeconds: 900 },
+ *   perAccount: { points: 300, durationSeconds: 86400, blockSeconds: 3600 },
+ *   perAddress: { points: 100, durationSeconds: 86400, blockSeconds: 86400 },
  *   store: 'memory',
  * };
  * ```
  */
 export interface LoginLimiterOptions extends ReportingOptions {
-  /** Failed attempts per account identifier (email, user name). */
+  /**
+   * Failed attempts of one account from one client address; a success resets it. The low
+   * limit: it stops guessing from one client, and a stranger elsewhere cannot use it up.
+   */
+  perAccountAndAddress?: LoginLimitRule;
+  /**
+   * Failed attempts of one account from all addresses together. Anyone who knows the account
+   * name can use this limit up and lock its owner out, so set it much higher than
+   * `perAccountAndAddress` (it must be higher): it is there for a guess spread over many addresses.
+   */
   perAccount?: LoginLimitRule;
-  /** Failed attempts per client address. */
+  /** Failed attempts from one client address, whatever the account. */
   perAddress?: LoginLimitRule;
   /** Counter storage. Default `memory` (one process only). */
   store?: LoginLimiterStore;
@@ -133,8 +147,11 @@ export type LoginCheck =
       readonly ok: false;
       /** Seconds until an attempt may be made again (>= 1). */
       readonly retryAfterSeconds: number;
-      /** Which limit refused the attempt. */
-      readonly limit: 'account' | 'address';
+      /**
+       * Which limit refused the attempt (the one with the longest wait): `accountAndAddress`
+       * (this account from this address), `account` (this account from everywhere) or `address`.
+       */
+      readonly limit: KeyKind;
     };
 
 /**
@@ -154,23 +171,40 @@ export interface LoginLimiter {
    * @throws `ERR_STORE_UNAVAILABLE` when the store cannot be reached (fail closed)
    */
   check(attempt: LoginAttempt): Promise<LoginCheck>;
-  /** The password was wrong: the attempt stays counted; reaching the limit starts `blockSeconds`. */
+  /** The password was wrong: the attempt stays counted; reaching a limit starts its `blockSeconds`. */
   recordFailure(attempt: LoginAttempt): Promise<void>;
-  /** The password was right: resets the account counter and gives the attempt back to the address. */
+  /**
+   * The password was right: resets the account-and-address counter and gives the attempt back
+   * to the account and address counters (a guess spread over many addresses is not forgiven
+   * because the owner signed in).
+   */
   recordSuccess(attempt: LoginAttempt): Promise<void>;
-  /** Clears both counters for an attempt's account and address (e.g. support unlocking a user). */
+  /**
+   * Clears counters (e.g. support unlocking a user): the account's with `account`, the
+   * address's with `address`, and that pair's with both.
+   */
   reset(attempt: Partial<LoginAttempt>): Promise<void>;
 }
 
 type Limiter = RateLimiterMemory | RateLimiterRedis;
 
 interface Lane {
-  readonly kind: 'account' | 'address';
+  readonly kind: KeyKind;
+  /** The option that configured it, for messages. */
+  readonly option: (typeof laneOptions)[number][1];
   readonly rule: Required<LoginLimitRule>;
   readonly limiter: Limiter;
 }
 
+/** The option that configures each kind of limit, in checking order. */
+const laneOptions = [
+  ['accountAndAddress', 'perAccountAndAddress'],
+  ['account', 'perAccount'],
+  ['address', 'perAddress'],
+] as const;
+
 const optionKeys = [
+  'perAccountAndAddress',
   'perAccount',
   'perAddress',
   'store',
@@ -220,6 +254,47 @@ function createLimiter(store: LoginLimiterStore, rule: Required<LoginLimitRule>,
   return new RateLimiterRedis(options);
 }
 
+/**
+ * The most failed attempts one client can make under `rule` within any span of `spanSeconds`.
+ * Failures may be instant; a window holds at most `points`, and the next one starts no sooner
+ * than `durationSeconds` later, or `blockSeconds` when a block (which restarts the count when it
+ * ends) is shorter. The span can meet the end of one window and the start of others: + 1.
+ */
+function mostFailuresWithin(rule: Required<LoginLimitRule>, spanSeconds: number): number {
+  const shortestCycle =
+    rule.blockSeconds > 0 ? Math.min(rule.blockSeconds, rule.durationSeconds) : rule.durationSeconds;
+  return rule.points * (Math.floor(spanSeconds / shortestCycle) + 1);
+}
+
+/**
+ * Refuses limits under which one client address, alone, could reach `perAccount` and so lock
+ * the account for everybody: that address's failures on one account are capped by
+ * `perAccountAndAddress` and by `perAddress`, and the cap must stay below `perAccount.points`.
+ */
+function assertNoLockoutFromOneAddress(lanes: readonly Lane[], where: string): void {
+  const account = lanes.find((lane) => lane.kind === 'account')?.rule;
+  if (account === undefined) return;
+  const window = account.durationSeconds;
+  const caps = lanes
+    .filter((lane) => lane.kind !== 'account')
+    .map((lane) => ({ option: lane.option, most: mostFailuresWithin(lane.rule, window) }));
+  const example =
+    'For example perAccountAndAddress: { points: 5, durationSeconds: 86400, blockSeconds: 900 }, perAccount: { points: 300, durationSeconds: 86400, blockSeconds: 3600 }, perAddress: { points: 100, durationSeconds: 86400, blockSeconds: 86400 }.';
+  if (caps.length === 0) {
+    throw configError(
+      `${where}: perAccount alone lets anyone who knows an account name lock its owner out from a single address.`,
+      `Add perAccountAndAddress (the low limit) and perAddress, and keep perAccount much higher. ${example}`,
+    );
+  }
+  const tightest = caps.reduce((best, cap) => (cap.most < best.most ? cap : best));
+  if (account.points <= tightest.most) {
+    throw configError(
+      `${where}: one client address can make up to ${tightest.most} failed attempts on one account within perAccount's ${window}-second window (as ${tightest.option} allows), enough to reach perAccount.points (${account.points}) alone and lock the account for everybody.`,
+      `Raise perAccount.points above ${tightest.most}, or make ${tightest.option} stricter (a blockSeconds as long as the window). ${example}`,
+    );
+  }
+}
+
 function retryAfterSeconds(res: RateLimiterRes, rule: Required<LoginLimitRule>): number {
   const ms = res.msBeforeNext;
   if (!Number.isFinite(ms) || ms < 0) return Math.max(rule.durationSeconds, rule.blockSeconds);
@@ -237,8 +312,9 @@ function retryAfterSeconds(res: RateLimiterRes, rule: Required<LoginLimitRule>):
  * import { createLoginLimiter, tooManyRequests } from 'sessionkit/ratelimit';
  *
  * const limiter = createLoginLimiter({
- *   perAccount: { points: 5, durationSeconds: 15 * 60, blockSeconds: 15 * 60 },
- *   perAddress: { points: 50, durationSeconds: 60 * 60 },
+ *   perAccountAndAddress: { points: 5, durationSeconds: 24 * 3600, blockSeconds: 15 * 60 },
+ *   perAccount: { points: 300, durationSeconds: 24 * 3600, blockSeconds: 60 * 60 },
+ *   perAddress: { points: 100, durationSeconds: 24 * 3600, blockSeconds: 24 * 3600 },
  *   store: { redis: new Redis(process.env.REDIS_URL!) },
  * });
  *
@@ -252,10 +328,10 @@ function retryAfterSeconds(res: RateLimiterRes, rule: Required<LoginLimitRule>):
 export function createLoginLimiter(options: LoginLimiterOptions): LoginLimiter {
   const where = 'createLoginLimiter()';
   assertOptionsObject(options, optionKeys, where);
-  if (options === undefined || (options.perAccount === undefined && options.perAddress === undefined)) {
+  if (options === undefined || laneOptions.every(([, option]) => options[option] === undefined)) {
     throw configError(
-      `${where}: set "perAccount", "perAddress", or both.`,
-      'For example `perAccount: { points: 5, durationSeconds: 900 }`.',
+      `${where}: set at least one of "perAccountAndAddress", "perAccount" and "perAddress".`,
+      'For example `perAccountAndAddress: { points: 5, durationSeconds: 86400, blockSeconds: 900 }, perAccount: { points: 300, durationSeconds: 86400, blockSeconds: 3600 }, perAddress: { points: 100, durationSeconds: 86400, blockSeconds: 86400 }`.',
     );
   }
   const store = resolveStore(options.store, where);
@@ -272,12 +348,13 @@ export function createLoginLimiter(options: LoginLimiterOptions): LoginLimiter {
   const hash = createKeyHasher(keyRing);
   const reporter = createReporter(options);
   const lanes: Lane[] = [];
-  for (const kind of ['account', 'address'] as const) {
-    const value = kind === 'account' ? options.perAccount : options.perAddress;
+  for (const [kind, option] of laneOptions) {
+    const value = options[option];
     if (value === undefined) continue;
-    const rule = resolveRule(value, `${where} ${kind === 'account' ? 'perAccount' : 'perAddress'}`);
-    lanes.push({ kind, rule, limiter: createLimiter(store, rule, `${keyPrefix}:${kind}`) });
+    const rule = resolveRule(value, `${where} ${option}`);
+    lanes.push({ kind, option, rule, limiter: createLimiter(store, rule, `${keyPrefix}:${kind}`) });
   }
+  assertNoLockoutFromOneAddress(lanes, where);
 
   const storeError = (operation: string, cause: unknown): SessionKitError => {
     reporter.emit({ type: 'store.unavailable', operation: `ratelimit.${operation}` });
@@ -288,18 +365,29 @@ export function createLoginLimiter(options: LoginLimiterOptions): LoginLimiter {
     });
   };
 
-  const keyOf = async (lane: Lane, attempt: Partial<LoginAttempt>, operation: string): Promise<string> => {
-    const raw = lane.kind === 'account' ? attempt?.account : attempt?.address;
-    if (typeof raw !== 'string' || (lane.kind === 'address' && raw.trim() === '')) {
+  const accountOf = (attempt: Partial<LoginAttempt>, operation: string): string => {
+    const raw = attempt?.account;
+    if (typeof raw !== 'string') {
+      throw configError(`${where}: ${operation}() needs an account string, got ${describeValue(raw)}.`);
+    }
+    return normalizeAccount(raw);
+  };
+
+  const addressOf = (attempt: Partial<LoginAttempt>, operation: string): string => {
+    const raw = attempt?.address;
+    if (typeof raw !== 'string' || raw.trim() === '') {
       throw configError(
-        `${where}: ${operation}() needs ${lane.kind === 'account' ? 'an account string' : 'the client address'}, got ${describeValue(raw)}.`,
-        lane.kind === 'address'
-          ? 'Pass a trusted client address, e.g. Astro `context.clientAddress`; never a raw X-Forwarded-For header.'
-          : undefined,
+        `${where}: ${operation}() needs the client address, got ${describeValue(raw)}.`,
+        'Pass a trusted client address, e.g. Astro `context.clientAddress`; never a raw X-Forwarded-For header.',
       );
     }
-    const normalised = lane.kind === 'account' ? normalizeAccount(raw) : normalizeAddress(raw, ipv6PrefixLength);
-    return hash(lane.kind, normalised);
+    return normalizeAddress(raw, ipv6PrefixLength);
+  };
+
+  const keyOf = (lane: Lane, attempt: Partial<LoginAttempt>, operation: string): Promise<string> => {
+    if (lane.kind === 'account') return hash('account', accountOf(attempt, operation));
+    if (lane.kind === 'address') return hash('address', addressOf(attempt, operation));
+    return hash('accountAndAddress', pairValue(accountOf(attempt, operation), addressOf(attempt, operation)));
   };
 
   const keysOf = (attempt: Partial<LoginAttempt>, operation: string): Promise<string[]> =>
@@ -373,7 +461,7 @@ export function createLoginLimiter(options: LoginLimiterOptions): LoginLimiter {
         Promise.all(
           lanes.map(async (lane, index) => {
             const key = keys[index] as string;
-            if (lane.kind === 'account') {
+            if (lane.kind === 'accountAndAddress') {
               await lane.limiter.delete(key);
               return;
             }
@@ -385,8 +473,9 @@ export function createLoginLimiter(options: LoginLimiterOptions): LoginLimiter {
     },
 
     async reset(attempt) {
-      const selected = lanes.filter(
-        (lane) => (lane.kind === 'account' ? attempt?.account : attempt?.address) !== undefined,
+      const given = { account: attempt?.account !== undefined, address: attempt?.address !== undefined };
+      const selected = lanes.filter((lane) =>
+        lane.kind === 'accountAndAddress' ? given.account && given.address : given[lane.kind],
       );
       const keys = await Promise.all(selected.map((lane) => keyOf(lane, attempt, 'reset')));
       await guard('reset', () =>

@@ -26,7 +26,8 @@ function limiterPair(options: Partial<LoginLimiterOptions>): [LoginLimiter, Logi
   const keyPrefix = `${prefix}:${++run}`;
   const make = () =>
     createLoginLimiter({
-      perAccount: { points: 3, durationSeconds: 60 },
+      perAccountAndAddress: { points: 3, durationSeconds: 60 },
+      perAccount: { points: 12, durationSeconds: 60 },
       perAddress: { points: 20, durationSeconds: 60 },
       keyPrefix,
       ...options,
@@ -61,10 +62,10 @@ describe('createLoginLimiter (real Redis)', () => {
   it('shares state between two limiter instances (separate connections)', async () => {
     const [a, b] = limiterPair({});
     expect(await fail(a, 'ada@example.com', '192.0.2.1')).toBe(true);
-    expect(await fail(b, 'ada@example.com', '192.0.2.2')).toBe(true);
-    expect(await fail(a, 'ada@example.com', '192.0.2.3')).toBe(true);
-    const verdict = await b.check({ account: 'ADA@example.com', address: '192.0.2.4' });
-    expect(verdict).toMatchObject({ ok: false, limit: 'account' });
+    expect(await fail(b, 'ada@example.com', '192.0.2.1')).toBe(true);
+    expect(await fail(a, 'Ada@example.com', '::ffff:192.0.2.1')).toBe(true);
+    const verdict = await b.check({ account: 'ADA@example.com', address: '192.0.2.1' });
+    expect(verdict).toMatchObject({ ok: false, limit: 'accountAndAddress' });
     if (verdict.ok) return;
     const response = tooManyRequests(verdict.retryAfterSeconds);
     expect(response.status).toBe(429);
@@ -72,18 +73,49 @@ describe('createLoginLimiter (real Redis)', () => {
     expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(60);
   });
 
-  it('a success on one instance resets the account for the other', async () => {
+  it("the owner's success on one instance resets the pair for the other", async () => {
     const [a, b] = limiterPair({});
     await fail(a, 'ada', '192.0.2.1');
     await fail(a, 'ada', '192.0.2.1');
     expect((await b.check({ account: 'ada', address: '192.0.2.1' })).ok).toBe(true);
     await b.recordSuccess({ account: 'ada', address: '192.0.2.1' });
     for (let attempt = 0; attempt < 3; attempt++) expect(await fail(a, 'ada', '192.0.2.1')).toBe(true);
-    expect((await b.check({ account: 'ada', address: '192.0.2.1' })).ok).toBe(false);
+    expect(await b.check({ account: 'ada', address: '192.0.2.1' })).toMatchObject({
+      ok: false,
+      limit: 'accountAndAddress',
+    });
+  });
+
+  it("a stranger's failures from other addresses do not lock the owner out at the per-pair threshold", async () => {
+    const [a, b] = limiterPair({});
+    // 3 addresses x 3 failures over both instances: 3 times the per-pair limit, below perAccount (12).
+    for (let index = 0; index < 3; index++) {
+      const address = `198.51.100.${index + 1}`;
+      for (let attempt = 0; attempt < 3; attempt++) expect(await fail(attempt % 2 ? a : b, 'ada', address)).toBe(true);
+      expect(await a.check({ account: 'ada', address })).toMatchObject({ ok: false, limit: 'accountAndAddress' });
+    }
+    const owner = { account: 'ada', address: '192.0.2.1' };
+    expect((await b.check(owner)).ok).toBe(true);
+    await b.recordSuccess(owner);
+    expect((await a.check(owner)).ok).toBe(true);
+  });
+
+  it('the many-address threshold still blocks a distributed guess, on every instance', async () => {
+    const [a, b] = limiterPair({ perAccount: { points: 12, durationSeconds: 60, blockSeconds: 900 } });
+    // 6 addresses x 2 failures: never the per-pair limit (3), 12 for the account.
+    for (let index = 0; index < 6; index++) {
+      for (let attempt = 0; attempt < 2; attempt++)
+        expect(await fail(index % 2 ? a : b, 'ada', `203.0.113.${index}`)).toBe(true);
+    }
+    for (const limiter of [a, b]) {
+      const verdict = await limiter.check({ account: 'ada', address: '203.0.113.99' });
+      expect(verdict).toMatchObject({ ok: false, limit: 'account' });
+      expect(!verdict.ok && verdict.retryAfterSeconds).toBeGreaterThan(890);
+    }
   });
 
   it('blockSeconds holds across instances', async () => {
-    const [a, b] = limiterPair({ perAccount: { points: 2, durationSeconds: 5, blockSeconds: 900 } });
+    const [a, b] = limiterPair({ perAccountAndAddress: { points: 2, durationSeconds: 60, blockSeconds: 900 } });
     await fail(a, 'ada', '192.0.2.1');
     await fail(a, 'ada', '192.0.2.1');
     const verdict = await b.check({ account: 'ada', address: '192.0.2.1' });
@@ -104,7 +136,7 @@ describe('createLoginLimiter (real Redis)', () => {
   });
 
   it('counts atomically: a parallel burst over two instances gets exactly `points` attempts', async () => {
-    const [a, b] = limiterPair({ perAccount: { points: 5, durationSeconds: 60 } });
+    const [a, b] = limiterPair({ perAccountAndAddress: { points: 5, durationSeconds: 60 } });
     const verdicts = await Promise.all(
       Array.from({ length: 30 }, (_, index) => (index % 2 ? a : b).check({ account: 'ada', address: '192.0.2.1' })),
     );
@@ -114,11 +146,11 @@ describe('createLoginLimiter (real Redis)', () => {
   it('stores no email address or IP in clear', async () => {
     const [a] = limiterPair({});
     await fail(a, 'grace.hopper@example.com', '203.0.113.77');
-    const keys = await client().keys(`${prefix}:*`);
-    expect(keys.length).toBeGreaterThan(0);
+    const keys = await client().keys(`${prefix}:${run}:*`);
+    expect(keys.map((key) => key.split(':').at(-2)).sort()).toEqual(['account', 'accountAndAddress', 'address']);
     for (const key of keys) {
       expect(key).not.toMatch(/grace|hopper|example\.com|203\.0\.113/);
-      expect(key.slice(prefix.length)).toMatch(/^:\d+:(account|address):[\w-]{43}$/);
+      expect(key.slice(prefix.length)).toMatch(/^:\d+:(accountAndAddress|account|address):[\w-]{43}$/);
     }
   });
 });

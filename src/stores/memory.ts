@@ -44,6 +44,8 @@ export interface MemoryStore extends SessionStore {
   sweep(nowSeconds?: number): Promise<number>;
   /** The raw contents as JSON text (for debugging and tests): exactly what the store holds. */
   dump(): string;
+  /** Drops every session; later calls reject. */
+  dispose(): Promise<void>;
 }
 
 /**
@@ -71,6 +73,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   // first: evicted before any signed-in session, so a flood of anonymous visits cannot push
   // signed-in users out.
   const anonymous = new Set<string>();
+  let disposed = false;
+  const assertOpen = (): void => {
+    if (disposed) throw new Error('memory store: the store was disposed');
+  };
 
   const nowSeconds = (): number => Math.floor(now() / 1000);
 
@@ -99,6 +105,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   };
   /** The live entry, refreshed as most recently used; expired entries are dropped. */
   const live = (id: string): Entry | undefined => {
+    assertOpen();
     const entry = entries.get(id);
     if (entry === undefined) return undefined;
     if (entry.session.expiresAt <= nowSeconds()) {
@@ -138,6 +145,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return entry === undefined ? undefined : materialize(entry);
     },
     async create(session, createOptions) {
+      assertOpen();
+      // Synchronous: the old entry goes and the new one comes with nothing in between.
       if (createOptions.replacing !== undefined && !remove(createOptions.replacing)) return false;
       put(session);
       return true;
@@ -149,9 +158,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return true;
     },
     async delete(id) {
+      assertOpen();
       return remove(id);
     },
     async listByUser(userId, at) {
+      assertOpen();
       const result: StoredSessionInfo[] = [];
       for (const id of byUser.get(userId) ?? []) {
         const entry = entries.get(id);
@@ -160,6 +171,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return result.sort((a, b) => a.createdAt - b.createdAt);
     },
     async deleteByUser(userId, exceptId) {
+      assertOpen();
       const deleted: string[] = [];
       for (const id of [...(byUser.get(userId) ?? [])]) {
         if (id !== exceptId && remove(id)) deleted.push(id);
@@ -170,11 +182,18 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return JSON.stringify([...entries.values()]);
     },
     async sweep(at = nowSeconds()) {
+      assertOpen();
       let count = 0;
       for (const [id, entry] of entries) {
         if (entry.session.expiresAt <= at && remove(id)) count++;
       }
       return count;
+    },
+    async dispose() {
+      disposed = true;
+      entries.clear();
+      byUser.clear();
+      anonymous.clear();
     },
   };
 }

@@ -1,25 +1,46 @@
 /**
  * The embedded session store for a single machine, on `node:sqlite` (built into Node >= 22.13;
  * no native build). One table, created once; statements prepared once; a per-key patch is a
- * single `UPDATE` with `json_set` / `json_remove`, atomic across processes sharing the file;
- * expired rows are swept every `sweepEveryWrites` creations.
+ * single `UPDATE` with `json_set` / `json_remove`, atomic across processes sharing the file.
+ *
+ * `node:sqlite` is synchronous, so the store never lets SQLite wait for a lock: a file it opens
+ * has a busy timeout of 0, and a statement that finds the database locked by another
+ * connection (SQLITE_BUSY) is retried on a timer, with the event loop free in between, until
+ * the call's bound (`timeoutMs`); then the call fails (503). Readers are never blocked by a
+ * writer (WAL). Expired rows are swept in the background every `sweepEveryWrites` creations, in
+ * batches, never inside the call that counted them; a failed sweep is logged.
  *
  * @module
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { configError } from '../core/errors.ts';
+import { createReporter, type Logger } from '../core/events.ts';
 import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
-import { parseJsonObject, type SessionPatch, type SessionStore, sqlRowInfo, sqlRowValues } from '../core/store.ts';
+import { parseJsonObject, type SessionPatch, type SessionStore } from '../core/store.ts';
+import { createBackgroundWork } from './background.ts';
+import { deadlineAfter, defaultTimeoutMs, StoreTimeoutError } from './sql/deadline.ts';
+import { sqlColumns, sqlInfoColumns, sqlRowInfo, sqlRowSession, sqlRowValues } from './sql/rows.ts';
 
 /** Options of {@link sqliteStore}. */
 export interface SqliteStoreOptions {
-  /** An open `DatabaseSync`, or a file path to open (WAL mode, 5 s busy timeout). */
+  /**
+   * A file path to open (WAL mode, busy timeout 0: the store waits for locks itself), or an open
+   * `DatabaseSync` of yours: then open it in WAL mode with a short `timeout` (at most a few ms),
+   * since SQLite waits out its busy timeout on the event loop.
+   */
   database: DatabaseSync | string;
   /** Table name. Default `sessionkit_sessions`. */
   table?: string;
-  /** Delete expired rows after this many session creations. Default 500. */
+  /** Delete expired rows (in the background) after this many session creations. Default 500. */
   sweepEveryWrites?: number;
+  /**
+   * How long one store call may wait for a lock another connection holds before it fails with a
+   * 503, in milliseconds. Default 2000.
+   */
+  timeoutMs?: number;
+  /** Where the store logs what happens outside a request (failed sweeps) and setup warnings. Default: nowhere. */
+  logger?: Logger;
   /** Clock in milliseconds for sweeping (default `Date.now`). */
   now?: Clock;
 }
@@ -28,8 +49,10 @@ export interface SqliteStoreOptions {
 export interface SqliteStore extends SessionStore {
   /** The database in use. */
   readonly database: DatabaseSync;
-  /** Deletes expired rows now; returns how many. */
+  /** Deletes expired rows now, in batches; returns how many. */
   sweep(nowSeconds?: number): Promise<number>;
+  /** Stops the background sweep; closes the database if the store opened it (from a path). */
+  dispose(): Promise<void>;
 }
 
 type Row = {
@@ -47,6 +70,10 @@ type Row = {
 
 const tablePattern = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const maxCachedShapes = 64;
+/** Rows one sweep statement deletes (about a millisecond of work), between turns of the event loop. */
+const sweepBatchRows = 500;
+/** A busy timeout above this on a database the app passes in is worth a warning. */
+const longBusyTimeoutMs = 20;
 
 /** A JSON path addressing one top-level key, whatever characters it holds. */
 function jsonPath(key: string): string {
@@ -65,14 +92,23 @@ function patchExpression(column: string, removed: number, set: number): string {
   return expression;
 }
 
+/** SQLITE_BUSY or SQLITE_LOCKED (primary codes, whatever the extended code). */
+function isLocked(error: unknown): boolean {
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6);
+}
+
+const pauseMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 function openDatabase(path: string): DatabaseSync {
   const getBuiltinModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
     ?.getBuiltinModule;
   const sqlite = getBuiltinModule?.('node:sqlite') as typeof import('node:sqlite') | undefined;
   if (sqlite === undefined) throw configError('sqliteStore(): node:sqlite is not available in this runtime.');
   const database = new sqlite.DatabaseSync(path);
-  // The busy timeout first: switching to WAL takes a lock, and another process opening the same
-  // file at the same moment (two instances starting together) must make this one wait, not fail.
+  // At startup, before any request: switching to WAL takes a lock, and another process opening
+  // the same file at the same moment (two instances starting together) must make this one
+  // wait, not fail. Once the table exists the busy timeout drops to 0 (see sqliteStore).
   database.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   return database;
 }
@@ -86,13 +122,13 @@ function openDatabase(path: string): DatabaseSync {
  * import { sqliteStore } from 'sessionkit/stores/sqlite';
  *
  * const store = sqliteStore({ database: './data/sessions.db' });
- * // or: sqliteStore({ database: new DatabaseSync('./data/app.db'), table: 'sessions' })
+ * // or: sqliteStore({ database: new DatabaseSync('./data/app.db', { timeout: 0 }), table: 'sessions' })
  * const sessions = createSessionManager({ secrets: process.env.SESSION_SECRET!, store });
  * ```
  */
 export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const where = 'sqliteStore()';
-  assertOptionsObject(options, ['database', 'table', 'sweepEveryWrites', 'now'], where);
+  assertOptionsObject(options, ['database', 'table', 'sweepEveryWrites', 'timeoutMs', 'logger', 'now'], where);
   if (options === undefined || options.database === undefined) {
     throw configError(`${where}: "database" is required.`, 'Pass a file path or a node:sqlite DatabaseSync.');
   }
@@ -102,7 +138,11 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
   const sweepEveryWrites = options.sweepEveryWrites ?? 500;
   assertNumberInRange(sweepEveryWrites, 1, 1_000_000, `${where}: sweepEveryWrites`);
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  assertNumberInRange(timeoutMs, 1, 600_000, `${where}: timeoutMs`);
   const now = options.now ?? Date.now;
+  const reporter = createReporter({ logger: options.logger });
+  const ownsDatabase = typeof options.database === 'string';
   const database =
     typeof options.database === 'string'
       ? openDatabase(options.database)
@@ -128,21 +168,39 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id) WHERE user_id IS NOT NULL;
     CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at);
   `);
-  const columns = 'id, secret_hash, user_id, created_at, renewed_at, expires_at, data, flash, user_agent, ip';
-  const selectOne = database.prepare(`SELECT ${columns} FROM ${t} WHERE id = ?`);
-  const insert = database.prepare(`INSERT OR REPLACE INTO ${t} (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  if (ownsDatabase) {
+    database.exec('PRAGMA busy_timeout = 0');
+  } else {
+    const { timeout } = database.prepare('PRAGMA busy_timeout').get() as { timeout: number };
+    if (timeout > longBusyTimeoutMs) {
+      reporter.log(
+        'warn',
+        `${where}: the database passed as "database" has a busy timeout of ${timeout} ms: while another process holds the write lock, each write blocks the event loop that long`,
+        {
+          store: 'sqlite',
+          hint: 'Open it with `new DatabaseSync(path, { timeout: 0 })`: the store retries on timers.',
+        },
+      );
+    }
+  }
+  const selectOne = database.prepare(`SELECT ${sqlColumns} FROM ${t} WHERE id = ?`);
+  const insert = database.prepare(`INSERT OR REPLACE INTO ${t} (${sqlColumns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const deleteOne = database.prepare(`DELETE FROM ${t} WHERE id = ?`);
-  const deleteExpired = database.prepare(`DELETE FROM ${t} WHERE expires_at <= ?`);
+  const deleteExpired = database.prepare(
+    `DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= ? LIMIT ${sweepBatchRows})`,
+  );
   const listUser = database.prepare(
-    `SELECT id, user_id, created_at, renewed_at, expires_at, user_agent, ip FROM ${t}
-     WHERE user_id = ? AND expires_at > ? ORDER BY created_at, id`,
+    `SELECT ${sqlInfoColumns} FROM ${t} WHERE user_id = ? AND expires_at > ? ORDER BY created_at, id`,
   );
   const deleteUser = database.prepare(`DELETE FROM ${t} WHERE user_id = ? AND id IS NOT ? RETURNING id`);
   const begin = database.prepare('BEGIN IMMEDIATE');
   const commit = database.prepare('COMMIT');
   const rollback = database.prepare('ROLLBACK');
   const patchStatements = new Map<string, StatementSync>();
+  const background = createBackgroundWork('sqlite', reporter);
   let createsSinceSweep = 0;
+  let disposed = false;
+  let disposing: Promise<void> | undefined;
 
   const patchStatement = (patch: SessionPatch, setData: string[], setFlash: string[]): StatementSync => {
     const shape = `${patch.unsetData.length},${setData.length},${patch.unsetFlash.length},${setFlash.length}`;
@@ -164,46 +222,84 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     return statement;
   };
 
-  const sweepNow = (at: number): number => Number(deleteExpired.run(at).changes);
+  /**
+   * Runs `work` (synchronous: one statement, or one whole transaction); while another
+   * connection holds the lock it needs, retries on a timer (1, 2, 4 ... 32 ms apart) until the
+   * bound.
+   */
+  const attempt = async <T>(operation: string, work: () => T): Promise<T> => {
+    if (disposed) throw new Error('sqlite store: the store was disposed');
+    const deadline = deadlineAfter(timeoutMs);
+    for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 32)) {
+      try {
+        return work();
+      } catch (error) {
+        if (!isLocked(error)) throw error;
+        const remaining = deadline.remainingMs();
+        if (remaining === 0) {
+          throw new StoreTimeoutError(
+            `sqlite store: ${operation}: the database stayed locked by another connection for ${timeoutMs} ms (timeoutMs)`,
+            { cause: error },
+          );
+        }
+        await pauseMs(Math.min(waitMs, remaining));
+      }
+    }
+  };
+  /** Runs `work` in one write transaction; any failure rolls it back whole. */
+  const transaction = <T>(work: () => T): T => {
+    begin.run();
+    try {
+      const result = work();
+      commit.run();
+      return result;
+    } catch (error) {
+      if (database.isTransaction) rollback.run();
+      throw error;
+    }
+  };
+  /** Deletes expired rows in batches, a turn of the event loop apart. */
+  const sweepInBatches = async (at: number, keepGoing: () => boolean): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const deleted = await attempt('sweep', () => Number(deleteExpired.run(at).changes));
+      total += deleted;
+      if (deleted < sweepBatchRows || !keepGoing()) return total;
+      await pauseMs(0);
+    }
+  };
 
   return {
     name: 'sqlite',
     capabilities: { atomicPatch: true, userIndex: true, nativeTtl: false },
     database,
     async get(id) {
-      const row = selectOne.get(id) as Row | undefined;
+      const row = await attempt('get', () => selectOne.get(id) as Row | undefined);
       if (row === undefined) return undefined;
-      return {
-        ...sqlRowInfo(row),
-        userId: row.user_id ?? undefined,
-        secretHash: row.secret_hash,
-        data: parseJsonObject(row.data),
-        flash: parseJsonObject(row.flash),
-      };
+      return sqlRowSession(row, parseJsonObject(row.data), parseJsonObject(row.flash));
     },
     async create(session, createOptions) {
       const values = sqlRowValues(session);
-      if (createOptions.replacing === undefined) {
-        insert.run(...values);
-      } else {
-        begin.run();
-        try {
-          if (Number(deleteOne.run(createOptions.replacing).changes) === 0) {
-            rollback.run();
-            return false;
-          }
+      const { replacing } = createOptions;
+      const created = await attempt('create', () => {
+        if (replacing === undefined) {
           insert.run(...values);
-          commit.run();
-        } catch (error) {
-          if (database.isTransaction) rollback.run();
-          throw error;
+          return true;
         }
-      }
-      if (++createsSinceSweep >= sweepEveryWrites) {
+        // One transaction: the old row goes only if the new one is written.
+        return transaction(() => {
+          if (Number(deleteOne.run(replacing).changes) === 0) return false;
+          insert.run(...values);
+          return true;
+        });
+      });
+      if (created && ++createsSinceSweep >= sweepEveryWrites) {
         createsSinceSweep = 0;
-        sweepNow(Math.floor(now() / 1000));
+        background.start('sweep of expired sessions', async () => {
+          await sweepInBatches(Math.floor(now() / 1000), () => !background.stopped);
+        });
       }
-      return true;
+      return created;
     },
     async patch(id, patch) {
       const setData = Object.keys(patch.setData);
@@ -225,19 +321,26 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         metadata?.ip ?? null,
         id,
       );
-      return Number(patchStatement(patch, setData, setFlash).run(...parameters).changes) > 0;
+      const statement = patchStatement(patch, setData, setFlash);
+      return attempt('patch', () => Number(statement.run(...parameters).changes) > 0);
     },
     async delete(id) {
-      return Number(deleteOne.run(id).changes) > 0;
+      return attempt('delete', () => Number(deleteOne.run(id).changes) > 0);
     },
     async listByUser(userId, at) {
-      return (listUser.all(userId, at) as Row[]).map(sqlRowInfo);
+      return (await attempt('listByUser', () => listUser.all(userId, at) as Row[])).map(sqlRowInfo);
     },
     async deleteByUser(userId, exceptId) {
-      return (deleteUser.all(userId, exceptId ?? null) as { id: string }[]).map((row) => row.id);
+      const rows = await attempt('deleteByUser', () => deleteUser.all(userId, exceptId ?? null) as { id: string }[]);
+      return rows.map((row) => row.id);
     },
-    async sweep(at = Math.floor(now() / 1000)) {
-      return sweepNow(at);
+    sweep: (at = Math.floor(now() / 1000)) => sweepInBatches(at, () => !disposed),
+    dispose() {
+      disposing ??= background.stop().then(() => {
+        disposed = true;
+        if (ownsDatabase) database.close(); // once: `disposing` runs this at most one time
+      });
+      return disposing;
     },
   };
 }

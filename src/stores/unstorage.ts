@@ -13,8 +13,13 @@
  *   Revoking one session by id is exact (the session item is deleted).
  * - **TTL only where the driver has one.** Items are written with `{ ttl }` (honoured by the
  *   redis, Cloudflare KV, Vercel KV and Upstash drivers); expired sessions are always refused by
- *   the manager, and `sweep()` (also run every `sweepEveryWrites` creations when the driver can
- *   list keys) deletes them for drivers without TTL, by listing keys: O(sessions).
+ *   the manager, and `sweep()` (also run in the background every `sweepEveryWrites` creations
+ *   when the driver can list keys; a failure is logged) deletes them for drivers without TTL, by
+ *   listing keys: O(sessions).
+ * - **`regenerate()` without a transaction.** The new session is written first, and the old one
+ *   is removed only once that write succeeded, so a failed sign-in leaves the old session (and
+ *   the cookie the user keeps) as it was. A removal that fails is retried in the background, as
+ *   is the removal of a new session whose write failed (it may have landed).
  * - **Torn writes.** Some drivers (fs) do not write atomically: two processes writing one
  *   session at once can leave a broken item. It is then rejected like a tampered cookie (the
  *   user signs in again) and swept, never reported as an outage.
@@ -27,6 +32,7 @@
  * @module
  */
 import { configError } from '../core/errors.ts';
+import { createReporter, type Logger } from '../core/events.ts';
 import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
 import {
@@ -37,6 +43,7 @@ import {
   type StoredSessionInfo,
   StoredSessionUnreadable,
 } from '../core/store.ts';
+import { createBackgroundWork } from './background.ts';
 
 /** The part of an unstorage `Storage` the store uses. */
 export interface UnstorageLike {
@@ -52,8 +59,10 @@ export interface UnstorageStoreOptions {
   storage: UnstorageLike;
   /** Key prefix inside the storage. Default `sessionkit:`. */
   base?: string;
-  /** Sweep expired sessions after this many creations (drivers that can list keys). Default 500. */
+  /** Sweep expired sessions (in the background) after this many creations (drivers that can list keys). Default 500. */
   sweepEveryWrites?: number;
+  /** Where the store logs what happens outside a request (failed sweeps, retried removals). Default: nowhere. */
+  logger?: Logger;
   /** Clock in milliseconds (default `Date.now`). */
   now?: Clock;
 }
@@ -62,6 +71,8 @@ export interface UnstorageStoreOptions {
 export interface UnstorageStore extends SessionStore {
   /** Deletes expired sessions by listing keys (O(sessions)); returns how many. */
   sweep(nowSeconds?: number): Promise<number>;
+  /** Stops the background work. The storage stays open: it is yours. */
+  dispose(): Promise<void>;
 }
 
 const marker = 'sk1:';
@@ -99,7 +110,7 @@ function decode<T>(raw: unknown): T | undefined | typeof corrupt {
  */
 export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
   const where = 'unstorageStore()';
-  assertOptionsObject(options, ['storage', 'base', 'sweepEveryWrites', 'now'], where);
+  assertOptionsObject(options, ['storage', 'base', 'sweepEveryWrites', 'logger', 'now'], where);
   const storage = options?.storage;
   if (typeof storage?.getItem !== 'function' || typeof storage.setItem !== 'function') {
     throw configError(
@@ -115,7 +126,9 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
   const userKey = (userId: string): string => `${base}u:${encodeURIComponent(userId)}`;
   const nowSeconds = (): number => Math.floor(now() / 1000);
   const locks = new Map<string, Promise<unknown>>();
+  const background = createBackgroundWork('unstorage', createReporter({ logger: options.logger }));
   let createsSinceSweep = 0;
+  let disposed = false;
 
   /** Serialises read-modify-writes of one key inside this instance. */
   const locked = <T>(key: string, run: () => Promise<T>): Promise<T> => {
@@ -139,6 +152,7 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
     return session === undefined || session.expiresAt <= nowSeconds() ? undefined : session;
   };
   const read = async (id: string): Promise<StoredSession | undefined> => {
+    assertOpen();
     const session = await load(id);
     // A torn item is rejected like a tampered cookie (the user signs in again), never a 503 forever.
     if (session === corrupt) throw new StoredSessionUnreadable('tampered');
@@ -163,7 +177,17 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
       if (newest === 0) await storage.removeItem(userKey(userId));
       else await storage.setItem(userKey(userId), encode(index), { ttl: newest - current });
     });
+  const assertOpen = (): void => {
+    if (disposed) throw new Error('unstorage store: the store was disposed');
+  };
+  /** Removes a session item in the background, retrying until it is gone. */
+  const removeLater = (id: string, what: string, failure: unknown): void => {
+    background.retry(id, `removing ${what}`, failure, () =>
+      locked(sessionKey(id), () => storage.removeItem(sessionKey(id))),
+    );
+  };
   const sweep = async (at: number): Promise<number> => {
+    assertOpen();
     if (typeof storage.getKeys !== 'function') return 0;
     let count = 0;
     for (const key of await storage.getKeys(`${base}s`)) {
@@ -181,28 +205,47 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
     capabilities: { atomicPatch: false, userIndex: false, nativeTtl: false },
     get: read,
     async create(session, createOptions) {
+      assertOpen();
       const { replacing } = createOptions;
-      if (replacing !== undefined) {
-        const removed = await locked(sessionKey(replacing), async () => {
-          if ((await storage.getItem(sessionKey(replacing))) === null) return false;
-          await storage.removeItem(sessionKey(replacing));
+      /** Indexes and writes the new session; if the write fails, it is removed later (it may have landed). */
+      const writeNew = async (): Promise<void> => {
+        if (session.userId !== undefined) {
+          await updateIndex(session.userId, (index) => {
+            index[session.id] = createOptions.deadline;
+          });
+        }
+        try {
+          await locked(sessionKey(session.id), () => write(session));
+        } catch (error) {
+          removeLater(session.id, 'a new session whose write failed (it may have landed)', error);
+          throw error;
+        }
+      };
+      if (replacing === undefined) {
+        await writeNew();
+      } else {
+        const created = await locked(sessionKey(replacing), async () => {
+          if ((await storage.getItem(sessionKey(replacing))) === null) return false; // revoked meanwhile
+          await writeNew();
+          try {
+            await storage.removeItem(sessionKey(replacing)); // only once the new session is written
+          } catch (error) {
+            removeLater(replacing, 'the session regenerate() replaced', error);
+          }
           return true;
         });
-        if (!removed) return false;
+        if (!created) return false;
       }
-      if (session.userId !== undefined) {
-        await updateIndex(session.userId, (index) => {
-          index[session.id] = createOptions.deadline;
-        });
-      }
-      await locked(sessionKey(session.id), () => write(session));
       if (++createsSinceSweep >= sweepEveryWrites) {
         createsSinceSweep = 0;
-        sweep(nowSeconds()).catch(() => {});
+        background.start('sweep of expired sessions', async () => {
+          await sweep(nowSeconds());
+        });
       }
       return true;
     },
-    patch(id, patch) {
+    async patch(id, patch) {
+      assertOpen();
       return locked(sessionKey(id), async () => {
         const current = await load(id);
         if (current === undefined || current === corrupt) return false;
@@ -220,7 +263,8 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
         return true;
       });
     },
-    delete(id) {
+    async delete(id) {
+      assertOpen();
       return locked(sessionKey(id), async () => {
         const existed = (await storage.getItem(sessionKey(id))) !== null;
         await storage.removeItem(sessionKey(id));
@@ -228,6 +272,7 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
       });
     },
     async listByUser(userId, at) {
+      assertOpen();
       const ids = Object.keys(await readIndex(userId));
       const sessions = (await Promise.all(ids.map(load))).map((session) => (session === corrupt ? undefined : session));
       const result: StoredSessionInfo[] = [];
@@ -244,6 +289,7 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
       return result.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
     },
     async deleteByUser(userId, exceptId) {
+      assertOpen();
       const ids = Object.keys(await readIndex(userId)).filter((id) => id !== exceptId);
       const deleted: string[] = [];
       await Promise.all(
@@ -262,5 +308,9 @@ export function unstorageStore(options: UnstorageStoreOptions): UnstorageStore {
       return deleted;
     },
     sweep: (at = nowSeconds()) => sweep(at),
+    async dispose() {
+      disposed = true;
+      await background.stop();
+    },
   };
 }

@@ -252,7 +252,7 @@ describe('demo app in Chromium', () => {
     expect(Number(await page.getByTestId('count').textContent())).toBe(before);
   });
 
-  it('limits wrong passwords per account: the 6th attempt gets 429 with Retry-After', async () => {
+  it('limits wrong passwords per account and address: the 6th attempt gets 429 with Retry-After', async () => {
     const page = await profile();
     const email = uniqueEmail('locked');
     for (let attempt = 1; attempt <= 6; attempt++) {

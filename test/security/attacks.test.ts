@@ -695,6 +695,58 @@ describe.each(modes)('%s mode', (mode) => {
           { type: 'session.rejected', reason: 'expired', sessionId: second },
         ]);
       });
+
+    if (mode === 'cookie')
+      it('a cookie sealed with a date in the future is refused beyond the 60 s clock-skew allowance', async () => {
+        const client = new Client(app());
+        const data = { userId: 'u_alice', role: 'user' };
+        const mark = app().mark();
+        // Sealed with the real key and dated a year ahead: its own expiry is a year and a week away.
+        const aYearAhead = await sealCookie({ data, createdSecondsAgo: -365 * 86400 });
+        expect(await client.whoami(`${cookieName}=${aYearAhead}`)).toEqual({ signedIn: false, userId: null });
+        // A server whose clock runs 2 minutes fast: outside the allowance.
+        const twoMinutes = await sealCookie({ data, createdSecondsAgo: -120 });
+        expect(await client.whoami(`${cookieName}=${twoMinutes}`)).toEqual({ signedIn: false, userId: null });
+        expect(logged(app(), mark, 'session.rejected').map((event) => event.reason)).toEqual([
+          'future_dated',
+          'future_dated',
+        ]);
+        // 30 s fast: inside the allowance (control).
+        const skewed = await sealCookie({ data, createdSecondsAgo: -30 });
+        expect(await client.whoami(`${cookieName}=${skewed}`)).toEqual({ signedIn: true, userId: 'u_alice' });
+      });
+
+    if (mode === 'store')
+      it('a stored session dated in the future is refused beyond the 60 s clock-skew allowance', async () => {
+        const client = new Client(app());
+        const now = Math.floor(Date.now() / 1000);
+        const database = openDatabase(app());
+        const dateRow = (token: string, createdAt: number, renewedAt: number): void => {
+          database
+            .prepare('UPDATE sessionkit_sessions SET created_at = ?, renewed_at = ?, expires_at = ? WHERE id = ?')
+            .run(createdAt, renewedAt, renewedAt + 86400, storeIdOf(token));
+        };
+        // 30 s ahead (a server clock slightly fast): inside the allowance (control).
+        await client.signIn('alice');
+        dateRow(client.session!, now + 30, now + 30);
+        expect(await client.whoami()).toEqual({ signedIn: true, userId: 'u_alice' });
+        const mark = app().mark();
+        // Renewed a year ahead: would outlive the idle and absolute timeouts by a year.
+        await client.signIn('alice');
+        const renewedAhead = storeIdOf(client.session!);
+        dateRow(client.session!, now - 60, now + 365 * 86400);
+        expect(await client.whoami()).toEqual({ signedIn: false, userId: null });
+        // Issued 2 minutes ahead: just outside the allowance.
+        await client.signIn('alice');
+        const createdAhead = storeIdOf(client.session!);
+        dateRow(client.session!, now + 120, now);
+        expect(await client.whoami()).toEqual({ signedIn: false, userId: null });
+        database.close();
+        expect(logged(app(), mark, 'session.rejected')).toEqual([
+          { type: 'session.rejected', reason: 'future_dated', sessionId: renewedAhead },
+          { type: 'session.rejected', reason: 'future_dated', sessionId: createdAhead },
+        ]);
+      });
   });
 });
 
@@ -799,21 +851,32 @@ describe('cookie mode: secrets and key rotation', () => {
     }
   });
 
-  it('a weak, placeholder or missing secret fails every request closed (500), never a weak session', async () => {
-    for (const secret of ['changeme', 'short-secret', '']) {
+  it('a weak, placeholder, predictable or missing secret fails every request closed (500), never a weak session', async () => {
+    const predictable = [
+      'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
+      '0123456789abcdef'.repeat(4),
+      'correct horse battery staple is my favourite secret ever',
+      'f47ac10b-58cc-4372-a567-0e02b2c3d479'.repeat(2),
+    ];
+    for (const secret of ['changeme', 'short-secret', '', ...predictable]) {
       const weak = await serve('cookie', { SESSIONKIT_SECRET: secret });
       try {
         const response = await fetch(`${weak.url}/login`, { redirect: 'manual' });
         expect(response.status, JSON.stringify(secret)).toBe(500);
         expect(response.headers.getSetCookie()).toEqual([]);
         expect(weak.server.output()).toMatch(
-          secret === '' ? /SESSIONKIT_SECRET environment variable is not set/ : /ERR_SECRET_WEAK|SessionKitError/,
+          secret === ''
+            ? /SESSIONKIT_SECRET environment variable is not set/
+            : predictable.includes(secret)
+              ? /is predictable: made largely of .*, it carries about \d+ bits of entropy, 192 required/
+              : /ERR_SECRET_WEAK|SessionKitError/,
         );
+        expect(weak.server.output()).not.toContain(secret || 'never');
       } finally {
         await weak.stop();
       }
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('audit events', () => {

@@ -22,6 +22,12 @@ export interface StoreUnderTest {
   dump(): Promise<string>;
   /** Releases clients and deletes the test's data. */
   close?(): Promise<void>;
+  /**
+   * Checks, once the store is disposed, what the store's own test file knows: the client the
+   * app passed in is still open, what the store opened itself is closed. Set by every store
+   * that has `dispose()`.
+   */
+  afterDispose?(): Promise<void>;
 }
 
 /** A settable clock shared by the managers and the store under test. */
@@ -489,6 +495,25 @@ export function describeStoreConformance(
       failing = false;
       expect(await manager.commit(loaded.session)).toHaveLength(1);
       expect((await manager.load(jar.header())).session.get('x')).toBe(1);
+    });
+
+    // Last: it disposes the store under test.
+    it('dispose() releases the store: later calls are an outage (503), twice is harmless, the app’s client stays open', async () => {
+      const { jar } = await signedIn('disposed');
+      const { dispose } = subject.store;
+      if (dispose === undefined) {
+        // Optional in the contract, for a store that holds nothing of its own.
+        expect(subject.afterDispose).toBeUndefined();
+        return;
+      }
+      await subject.store.dispose!();
+      await subject.store.dispose!();
+      const error = await managerA.load(jar.header()).catch((caught: unknown) => caught);
+      expect(isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')).toBe(true);
+      if (subject.second !== undefined && subject.second !== subject.store) {
+        expect((await managerB.load(jar.header())).session.get('userId')).toBe('disposed');
+      }
+      await subject.afterDispose?.();
     });
   });
 }

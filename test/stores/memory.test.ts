@@ -7,6 +7,9 @@ describeStoreConformance('memory', async (clock) => {
   return {
     store,
     dump: async () => store.dump(),
+    async afterDispose() {
+      expect(store.size).toBe(0);
+    },
   };
 });
 

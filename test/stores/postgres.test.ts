@@ -24,6 +24,10 @@ describeStoreConformance('postgres', async () => {
       await pool.query(`DROP TABLE IF EXISTS "${table}"`);
       await Promise.all([pool.end(), otherPool.end()]);
     },
+    async afterDispose() {
+      expect(pool.listenerCount('error')).toBe(0); // no longer listening
+      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]); // the app's pool is open
+    },
   };
 });
 

@@ -5,8 +5,9 @@ import { createStorage } from 'unstorage';
 import fsDriver from 'unstorage/drivers/fs';
 import memoryDriver from 'unstorage/drivers/memory';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { LogFields } from '../../src/core/events.ts';
 import { createSessionManager } from '../../src/core/manager.ts';
-import { unstorageStore } from '../../src/stores/unstorage.ts';
+import { type UnstorageLike, unstorageStore } from '../../src/stores/unstorage.ts';
 import { testSecrets } from '../support/fixtures.ts';
 import { describeStoreConformance } from './conformance.ts';
 
@@ -31,15 +32,23 @@ describeStoreConformance('unstorage (memory driver)', async (clock) => {
       const keys = await storage.getKeys();
       return JSON.stringify(await Promise.all(keys.map(async (key) => [key, await storage.getItem(key)])));
     },
+    async afterDispose() {
+      await storage.setItem('still-open', 'yes'); // the app's storage is not disposed
+      expect(await storage.getItem('still-open')).toBe('yes');
+    },
   };
 });
 
 // One instance: the fs driver is for single-process development (see the torn-write gap below).
 describeStoreConformance('unstorage (fs driver)', async (clock) => {
   const base = join(directory, 'fs');
+  const storage = createStorage({ driver: fsDriver({ base }) });
   return {
-    store: unstorageStore({ storage: createStorage({ driver: fsDriver({ base }) }), now: clock.now }),
+    store: unstorageStore({ storage, now: clock.now }),
     dump: async () => readTree(base),
+    async afterDispose() {
+      expect(await storage.hasItem('sessionkit:missing')).toBe(false); // the app's storage still answers
+    },
   };
 });
 
@@ -102,5 +111,87 @@ describe('unstorageStore: documented gaps', () => {
     const loaded = (await store.get('p'))!;
     expect(Object.hasOwn(loaded.data, '__proto__')).toBe(true);
     expect(({} as { admin?: boolean }).admin).toBeUndefined();
+  });
+});
+
+describe('unstorageStore: regenerate() without a transaction', () => {
+  const session = (id: string) => ({
+    id,
+    secretHash: 'h',
+    userId: 'u',
+    createdAt: 1,
+    renewedAt: 1,
+    expiresAt: 4e9,
+    data: { n: 1 },
+    flash: {},
+  });
+
+  /** A real (memory) storage with one fault injected: the first call of `method` on `key` lands, then fails. */
+  function faultyOnce(method: 'setItem' | 'removeItem', key: string) {
+    const storage = createStorage({ driver: memoryDriver() });
+    let fired = false;
+    const faulty: UnstorageLike = {
+      getItem: (k) => storage.getItem(k),
+      getKeys: (base) => storage.getKeys(base),
+      async setItem(k, value, options) {
+        await storage.setItem(k, value, options);
+        if (method === 'setItem' && k === key && !fired) {
+          fired = true;
+          throw new Error('injected: the write landed but its answer was lost');
+        }
+      },
+      async removeItem(k) {
+        if (method === 'removeItem' && k === key && !fired) {
+          fired = true;
+          throw new Error('injected: the storage refused the removal');
+        }
+        await storage.removeItem(k);
+      },
+    };
+    return { storage, faulty };
+  }
+
+  function captureLog() {
+    const lines: string[] = [];
+    const write = (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
+    return { lines, logger: { warn: write, error: write } };
+  }
+
+  it('a failed write of the new session leaves the old one as it was; the new item is removed in the background', async () => {
+    const { storage, faulty } = faultyOnce('setItem', 'sessionkit:s:new');
+    const store = unstorageStore({ storage: faulty });
+    await store.create(session('old'), { deadline: 4e9 });
+    const error = await store.create(session('new'), { deadline: 4e9, replacing: 'old' }).catch((e: unknown) => e);
+    expect(String(error)).toContain('injected');
+    expect(await store.get('old')).toMatchObject({ id: 'old', data: { n: 1 } }); // the kept cookie works
+    await expect.poll(() => storage.hasItem('sessionkit:s:new')).toBe(false);
+    await store.dispose();
+  });
+
+  it('a failed removal of the old session still succeeds (the user gets the new cookie); the old one is removed later', async () => {
+    const { storage, faulty } = faultyOnce('removeItem', 'sessionkit:s:old');
+    const { lines, logger } = captureLog();
+    const store = unstorageStore({ storage: faulty, logger });
+    await store.create(session('old'), { deadline: 4e9 });
+    expect(await store.create(session('new'), { deadline: 4e9, replacing: 'old' })).toBe(true);
+    expect(await store.get('new')).toBeDefined();
+    await expect.poll(() => storage.hasItem('sessionkit:s:old')).toBe(false);
+    expect(lines.join('\n')).toContain('is left to the background');
+    await store.dispose();
+  });
+
+  it('a failing sweep never fails the creation that triggered it; it is logged', async () => {
+    const storage = createStorage({ driver: memoryDriver() });
+    const { lines, logger } = captureLog();
+    const failingKeys: UnstorageLike = {
+      getItem: (k) => storage.getItem(k),
+      setItem: (k, value, options) => storage.setItem(k, value, options),
+      removeItem: (k) => storage.removeItem(k),
+      getKeys: () => Promise.reject(new Error('injected: listing keys failed')),
+    };
+    const store = unstorageStore({ storage: failingKeys, sweepEveryWrites: 1, logger });
+    expect(await store.create(session('a'), { deadline: 4e9 })).toBe(true);
+    await expect.poll(() => lines.join('\n')).toContain('sweep of expired sessions failed');
+    await store.dispose();
   });
 });

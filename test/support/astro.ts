@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childEnv } from './child-env.ts';
+import { addBrowserFetchSite } from './fetch-site.ts';
 import { freePort } from './services.ts';
 
 export { childEnv, freePort };
@@ -150,6 +151,7 @@ export class Browser {
     if (this.#cookies.size > 0) headers.set('cookie', [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     // Concatenate instead of resolving, so paths such as `//admin` reach the server as written.
     const url = path.startsWith('/') ? `${this.base}${path}` : path;
+    addBrowserFetchSite(headers, url);
     const response = await nativeFetch(url, { ...init, headers, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';');

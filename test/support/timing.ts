@@ -1,7 +1,8 @@
 /**
- * A coarse timing comparison for constant-time checks: the median time of `rounds` runs of each
- * case, interleaved after one warm-up each, as a ratio. Only gross differences show at a bound
- * such as [0.5, 2]; the code-path tests are the real proof.
+ * A coarse timing comparison for constant-time checks: `rounds` paired measurements of the two
+ * cases, back to back and in alternating order (so a burst of load from other processes falls on
+ * both sides of a pair), after one warm-up each; the median of the per-pair ratios. Only gross
+ * differences show at a bound such as [0.5, 2]; the code-path tests are the real proof.
  */
 export async function medianTimeRatio(
   first: () => Promise<unknown>,
@@ -15,12 +16,16 @@ export async function medianTimeRatio(
   };
   await time(first);
   await time(second); // warm-up
-  const firstTimes: number[] = [];
-  const secondTimes: number[] = [];
+  const ratios: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    firstTimes.push(await time(first));
-    secondTimes.push(await time(second));
+    if (round % 2 === 0) {
+      const firstTime = await time(first);
+      ratios.push(firstTime / (await time(second)));
+    } else {
+      const secondTime = await time(second);
+      ratios.push((await time(first)) / secondTime);
+    }
   }
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-  return median(firstTimes) / median(secondTimes);
+  ratios.sort((a, b) => a - b);
+  return ratios[Math.floor(ratios.length / 2)] as number;
 }

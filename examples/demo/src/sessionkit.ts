@@ -1,6 +1,6 @@
 /**
  * sessionkit's runtime config: bundled into the server like any module, so the store with its
- * live client, the event hook and rules with functions belong here, not in astro.config.mjs.
+ * live client and the event hook (closures) belong here, not in astro.config.mjs.
  *
  * The secret comes from SESSIONKIT_SECRET (`npm start` creates one on first run and passes it).
  */
@@ -38,12 +38,6 @@ async function createStore() {
 }
 
 export default defineSessionkit({
-  // Any signed-in user: a rule must require something, and `allow: () => true` says "signed in".
-  protect: [
-    { pattern: '/dashboard', allow: () => true },
-    { pattern: '/devices', allow: () => true },
-    { pattern: '/api/me', allow: () => true },
-  ],
   store: await createStore(),
   onEvent: recordEvent,
 });

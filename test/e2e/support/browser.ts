@@ -9,8 +9,8 @@ import { screenshotsDir } from './demo.ts';
 
 export const chromiumPath = '/usr/bin/chromium';
 
-/** Launches headless Chromium with the flags this environment needs. */
-export async function launchChromium(): Promise<Browser> {
+/** Launches headless Chromium with the flags this environment needs, plus `extraArgs`. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(chromiumPath)) {
     throw new Error(
       `${chromiumPath} is missing: run \`bash scripts/ensure-chromium.sh\` (apt-get install -y chromium)`,
@@ -27,6 +27,7 @@ export async function launchChromium(): Promise<Browser> {
       '--no-first-run',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

@@ -2,6 +2,7 @@
  * A cookie-keeping HTTP client that, like a browser, sends the same cookies to every port of
  * 127.0.0.1 (cookies are scoped by host, not port): one "browser" talking to two instances.
  */
+import { addBrowserFetchSite } from '../../support/fetch-site.ts';
 import { CookieJar } from '../../support/fixtures.ts';
 
 export class HttpClient {
@@ -12,6 +13,7 @@ export class HttpClient {
     const headers = new Headers(init.headers);
     const cookie = this.jar.header();
     if (cookie !== '') headers.set('cookie', cookie);
+    addBrowserFetchSite(headers, url);
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
     this.jar.apply(response.headers.getSetCookie());
     return response;
@@ -24,7 +26,7 @@ export class HttpClient {
     return response.text();
   }
 
-  /** POSTs a form the way a browser does (same-origin `Origin` header). */
+  /** POSTs a form the way a browser does (same-origin `Origin` and `Sec-Fetch-Site` headers). */
   postForm(url: string, fields: Record<string, string>): Promise<Response> {
     return this.fetch(url, {
       method: 'POST',

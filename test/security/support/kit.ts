@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSessionManager } from '../../../src/core/manager.ts';
 import { childEnv, freePort, linkPackageIntoFixtures } from '../../support/astro.ts';
+import { addBrowserFetchSite } from '../../support/fetch-site.ts';
 
 /** The fixtures' server secret: random, 43 base64url characters, passed only through the environment. */
 export const fixtureSecret = 'IffUKfnoI67PbE-MQKC4SUFricDMtiMXioKl2ekVzAE';
@@ -184,6 +185,7 @@ export class Client {
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.#cookies.size > 0 && !headers.has('cookie')) headers.set('cookie', this.cookieHeader());
+    addBrowserFetchSite(headers, this.app.url);
     const response = await fetch(`${this.app.url}${path}`, { ...init, headers, redirect: 'manual' });
     this.applySetCookies(response.headers.getSetCookie());
     return response;

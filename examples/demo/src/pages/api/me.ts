@@ -3,7 +3,7 @@ import { requireSession } from 'sessionkit/server';
 import type { DemoSession } from '../../lib/auth.ts';
 
 /**
- * The signed-in user as JSON. Guarded by { pattern: '/api/me', allow: () => true }: signed out,
+ * The signed-in user as JSON. Guarded by { pattern: '/api/me', authenticated: true }: signed out,
  * the guard answers 401 JSON before this runs (and requireSession() would too).
  */
 export const GET: APIRoute = (context) => {

@@ -2,7 +2,7 @@
 import { defineSessionkit } from 'sessionkit/astro/config';
 
 export default defineSessionkit({
-  secrets: ['conformance-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFG'],
+  secrets: ['-TMurLDnjZ4se53Q3i72RZn9g6kxSVyYsEXaQshha0o'], // test-only, from `npx sessionkit secret`
   protect: [
     {
       pattern: '/premium/**',
