@@ -19,7 +19,10 @@ import { SessionKitError } from './errors.ts';
  *
  * declare module 'sessionkit' {
  *   interface SessionkitTypes {
+ *     // Every key a session may hold (before sign-in, the user's are absent).
  *     data: { userId?: string; email?: string; role?: string; count: number };
+ *     // Optional: what a signed-in session holds (setSession() takes it, requireSession() returns it).
+ *     user: { userId: string; email: string; role: string };
  *     flash: { notice: string };
  *   }
  * }

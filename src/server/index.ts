@@ -70,12 +70,14 @@ export interface SessionUser {
 
 /**
  * The data of a signed-in session, as `getSession()` and `requireSession()` return it and
- * `setSession()` takes it: the app's declared {@link SessionData} with a `userId`, or
- * {@link SessionUser} when the app declared none.
+ * `setSession()` takes it: the app's declared `SessionkitTypes['user']`, else its declared
+ * {@link SessionData} with a `userId`, else {@link SessionUser} (astro-sessionkit's `Session`).
  */
-export type SignedInSessionData = SessionkitTypes extends { readonly data: object }
-  ? SessionData & { userId: string }
-  : SessionUser;
+export type SignedInSessionData = SessionkitTypes extends { readonly user: infer User extends object }
+  ? User & { userId: string }
+  : SessionkitTypes extends { readonly data: object }
+    ? SessionData & { userId: string }
+    : SessionUser;
 
 /** Options of {@link setSession} and {@link updateSession}. */
 export interface SetSessionOptions {

@@ -15,7 +15,9 @@ const snippetsRoot = join(repoRoot, 'test/migration/snippets');
 const guides = readdirSync(join(repoRoot, 'docs/migration'))
   .filter((name) => name.endsWith('.md'))
   .map((name) => `docs/migration/${name}`);
-const otherDocs = ['docs/astro.md', 'docs/configuration.md'].filter((path) => existsSync(join(repoRoot, path)));
+const otherDocs = ['docs/astro.md', 'docs/configuration.md', 'docs/getting-started.md'].filter((path) =>
+  existsSync(join(repoRoot, path)),
+);
 const codeLanguages = new Set(['ts', 'js', 'mjs', 'astro', 'tsx']);
 
 interface Block {
