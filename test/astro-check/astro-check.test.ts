@@ -31,7 +31,7 @@ function astroCheck(app: string): { status: number | null; output: string } {
   return { status: check.status, output: `${check.stdout}\n${check.stderr}` };
 }
 
-const brokenPage = `${examples}getting-started/src/pages/unchecked.astro`;
+const brokenPage = `${examples}demo/src/pages/unchecked.astro`;
 afterAll(() => rmSync(brokenPage, { force: true }));
 
 describe('astro check, strictest tsconfig', () => {
@@ -41,10 +41,23 @@ describe('astro check, strictest tsconfig', () => {
     expect(status).toBe(0);
   });
 
-  it('the check is not vacuous: an implicit any in a page of the same app fails it', () => {
-    writeFileSync(brokenPage, '---\nfunction twice(value) {\n  return value * 2;\n}\n---\n<p>{twice(2)}</p>\n');
-    const { status, output } = astroCheck('getting-started');
+  it('the check is not vacuous: an implicit any, or a mistyped session key through Astro.locals, fails it', () => {
+    writeFileSync(
+      brokenPage,
+      [
+        '---',
+        'function twice(value) {',
+        '  return value * 2;',
+        '}',
+        "const visits = Astro.locals.sessionkit.session.get('cuont');",
+        '---',
+        '<p>{twice(2)} {visits}</p>',
+        '',
+      ].join('\n'),
+    );
+    const { status, output } = astroCheck('demo');
     expect(output).toMatch(/unchecked\.astro.*ts\(7006\)/);
+    expect(output).toMatch(/unchecked\.astro.*ts\(2345\).*"cuont"/);
     expect(status).not.toBe(0);
   });
 });
