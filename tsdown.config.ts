@@ -26,6 +26,7 @@ export const entries = {
   'stores/postgres': 'src/stores/postgres.ts',
   'stores/unstorage': 'src/stores/unstorage.ts',
   'stores/encrypt': 'src/stores/encrypt.ts',
+  'compat/astro-sessionkit': 'src/compat/astro-sessionkit.ts',
   'compat/kit-session': 'src/compat/kit-session.ts',
 };
 

@@ -12,7 +12,7 @@ mkdir -p "$scratch"
 # Everything but installed or built trees and scratch folders (untracked work included).
 tar -C "$repo" -cf - \
   --exclude=./node_modules --exclude=./.git --exclude=./.tmp --exclude=./dist \
-  --exclude='./examples/node_modules' --exclude='./test/fixtures/node_modules' \
+  --exclude='./examples/node_modules' --exclude='./test/fixtures/node_modules' --exclude='./test/astro-check/node_modules' \
   --exclude='*/dist' --exclude='*/.astro' --exclude='./bench/.tmp' . | tar -C "$scratch" -xf -
 cd "$scratch"
 # The locked tree, then the newest astro 7 / node adapter 11 / Cloudflare adapter 14 over it,

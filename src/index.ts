@@ -62,8 +62,19 @@ export {
   type SecretCheckResult,
   type SecretInput,
 } from './core/secrets.ts';
-export type { SessionChanges, SessionData, SessionRecord, ValueOrUpdater } from './core/session.ts';
-export { Session } from './core/session.ts';
+export {
+  type AnySessionData,
+  type OptionalSessionDataKey,
+  type SessionChanges,
+  type SessionData,
+  type SessionDataKey,
+  type SessionFlashData,
+  type SessionFlashKey,
+  SessionHandle,
+  type SessionkitTypes,
+  type SessionRecord,
+  type SessionValue,
+} from './core/session.ts';
 export {
   type CreateOptions,
   type SessionMetadata,

@@ -16,7 +16,7 @@ import type { ExpiryOptions } from '../core/expiry.ts';
 import type { CookieSessionManager, SessionManagerOptions, StoreSessionManager } from '../core/manager.ts';
 import type { StandardSchemaV1 } from '../core/schema.ts';
 import type { SecretInput } from '../core/secrets.ts';
-import type { SessionData } from '../core/session.ts';
+import type { AnySessionData } from '../core/session.ts';
 import type { SessionStore } from '../core/store.ts';
 import type { AccessHooks, GuardRule, ProtectRule, PublicRule } from '../guard/rules.ts';
 import type { GetContextStore, RunWithContext } from '../pipeline/context-store.ts';
@@ -75,10 +75,34 @@ export interface SessionkitIntegrationOptions {
    * to a page. It must not be protected. Default: a minimal built-in page.
    */
   forbiddenPage?: string;
+  /**
+   * astro-sessionkit 0.1.33: the session lifetime in seconds. sessionkit's idle timeout
+   * (`expiry.idleTimeoutSeconds`), at most the absolute timeout; fixed from sign-in unless
+   * `touchOnRequest: true`. In bridge mode, the `ttl` of every write into Astro's session.
+   */
+  sessionTtl?: number;
+  /**
+   * astro-sessionkit 0.1.33: `true` renews the session on every request
+   * (`expiry.renewAfterFraction: 0`); `false` never (`expiry.rolling: false`). Default: `false`
+   * when `sessionTtl` is set, else sessionkit's throttled rolling renewal.
+   */
+  touchOnRequest?: boolean;
+  /** astro-sessionkit 0.1.33: log to the console (sessionkit's `logger: console`), every audit event included. */
+  debug?: boolean;
+  /**
+   * astro-sessionkit 0.1.33: every route needs a signed-in session, except the login page and
+   * `exclude`. The same as adding `{ pattern: '/**', authenticated: true }` and public exceptions.
+   */
+  globalProtect?: boolean;
+  /**
+   * astro-sessionkit 0.1.33: paths `globalProtect` does not cover (patterns as in `protect`). As in
+   * 0.1.33, an exclusion never lifts a `protect` rule that covers it, and needs `globalProtect: true`.
+   */
+  exclude?: string[];
 }
 
 /** The runtime config: the default export of `src/sessionkit.ts`. */
-export interface SessionkitRuntimeConfig<Data extends SessionData = Record<string, unknown>> {
+export interface SessionkitRuntimeConfig<Data extends AnySessionData = Record<string, unknown>> {
   /** More rules; these may close over imports. Added after the ones in `astro.config.mjs`. */
   protect?: SessionkitRule[];
   /** Role/permission extraction hooks and a check override. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { APIRoute } from 'astro';
-import type { Session } from '../core/session.ts';
+import type { SessionHandle } from '../core/session.ts';
 import type { GuardExplanation } from '../guard/index.ts';
 import type { RequestSessionState } from '../pipeline/state.ts';
 import { getPipeline } from './runtime.ts';
@@ -36,7 +36,7 @@ export interface InspectedSession {
 }
 
 /** Redacts a session for display: ids shortened, values other than identity and access replaced by their shape. */
-export function inspectSession(session: Session<Record<string, unknown>>): InspectedSession {
+export function inspectSession(session: SessionHandle<Record<string, unknown>>): InspectedSession {
   const data: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(session.data)) data[key] = visibleKeys.has(key) ? value : redact(value);
   return {

@@ -15,6 +15,15 @@ import { assertOptionsObject } from '../core/options.ts';
 import { createGuard } from '../guard/index.ts';
 import type { SessionkitIntegrationOptions } from './config.ts';
 import { dataModuleSource } from './config-data.ts';
+import {
+  anySignedInSession,
+  checkLegacyOptions,
+  globalProtectRules,
+  legacyExpiry,
+  legacyOptionKeys,
+  type ShadowedExclusion,
+  shadowedWarning,
+} from './legacy-options.ts';
 
 const virtualId = 'virtual:sessionkit/config';
 const resolvedVirtualId = `\0${virtualId}`;
@@ -34,6 +43,7 @@ const optionKeys = [
   'caseSensitive',
   'devToolbar',
   'forbiddenPage',
+  ...legacyOptionKeys,
 ];
 const defaultConfigFiles = ['src/sessionkit.ts', 'src/sessionkit.mts', 'src/sessionkit.js', 'src/sessionkit.mjs'];
 const envNamePattern = /^[A-Z_][A-Z0-9_]*$/;
@@ -43,6 +53,14 @@ export interface ResolvedIntegrationOptions extends SessionkitIntegrationOptions
   loginPath: string;
   secretEnv: string;
   protect: NonNullable<SessionkitIntegrationOptions['protect']>;
+}
+
+/** What the config-time check found worth telling the developer (logged by the integration). */
+export interface IntegrationWarnings {
+  /** `exclude` entries inside a protecting rule: left out, as astro-sessionkit never applied them. */
+  readonly shadowed: readonly ShadowedExclusion[];
+  /** `exclude` given without `globalProtect: true` (astro-sessionkit ignored it too). */
+  readonly excludeIgnored: boolean;
 }
 
 /** Keys astro-sessionkit accepted in `astro.config` whose values are functions: they belong in the runtime config file. */
@@ -65,8 +83,12 @@ export function resolveIntegrationOptions(
       );
     }
   }
+  // Bridged sessions are Astro's: sessionTtl / touchOnRequest then apply to Astro's session (runtime.ts).
+  checkLegacyOptions(options);
+  const expiry = options.bridge === undefined ? legacyExpiry(options) : options.expiry;
   const resolved: ResolvedIntegrationOptions = {
     ...options,
+    ...(expiry === undefined ? {} : { expiry }),
     loginPath: options.loginPath ?? '/login',
     secretEnv: options.secretEnv ?? 'SESSIONKIT_SECRET',
     protect: options.protect ?? [],
@@ -92,10 +114,16 @@ export function resolveIntegrationOptions(
   return resolved;
 }
 
-/** The guard for the integration's own rules, as the runtime builds it. */
+/** The warnings about `options` (see {@link IntegrationWarnings}). */
+export function integrationWarnings(options: ResolvedIntegrationOptions): IntegrationWarnings {
+  const { shadowed } = globalProtectRules(options, options.protect, anySignedInSession);
+  return { shadowed, excludeIgnored: options.globalProtect !== true && (options.exclude?.length ?? 0) > 0 };
+}
+
+/** The guard for the integration's own rules (with `globalProtect`'s), as the runtime builds it. */
 function compileGuard(options: ResolvedIntegrationOptions, base: string) {
   return createGuard({
-    rules: options.protect,
+    rules: [...options.protect, ...globalProtectRules(options, options.protect, anySignedInSession).rules],
     loginPath: options.loginPath,
     apiPrefixes: options.apiPrefixes,
     caseSensitive: options.caseSensitive,
@@ -159,7 +187,7 @@ export function localsTypes(root: URL, configFile: string | undefined): string {
   return `declare namespace App {
   interface Locals {
     /** sessionkit's request state: the session handle, CSRF token, store status and session manager. */
-    sessionkit: import('sessionkit/server').RequestSessionState<Record<string, unknown>, ${manager}>;
+    sessionkit: import('sessionkit/server').RequestSessionState<import('sessionkit').SessionData, ${manager}>;
   }
 }
 `;
@@ -232,6 +260,14 @@ export function createIntegration(
           logger.warn(
             `${resolved.secretEnv} is not set: this dev server uses a random secret, so sessions end when it restarts.`,
           );
+        }
+        const warnings = integrationWarnings(resolved);
+        for (const entry of warnings.shadowed) logger.warn(shadowedWarning(entry));
+        if (warnings.excludeIgnored) {
+          logger.warn('exclude has no effect without globalProtect: true (as in astro-sessionkit).');
+        }
+        if (resolved.debug === true && command === 'build') {
+          logger.warn('debug: true logs every session and guard event to the console; turn it off in production.');
         }
         addMiddleware({ order: 'pre', entrypoint: entrypoints.middleware });
         addMiddleware({ order: 'post', entrypoint: entrypoints.middlewarePost });

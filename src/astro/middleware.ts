@@ -9,11 +9,18 @@
 import type { MiddlewareHandler } from 'astro';
 import { recheckRoute, runRequest } from '../pipeline/handle.ts';
 import { RequestState } from '../pipeline/state.ts';
-import { bridged, getPipeline } from './runtime.ts';
+import { bridged, getPipeline, offerPendingSource } from './runtime.ts';
 
-/** The `pre` middleware. Bridge mode runs the pipeline in the `post` one instead. */
+/**
+ * The `pre` middleware. Bridge mode runs the pipeline in the `post` one instead, and here only
+ * lets the app's middleware write the session astro-sessionkit style before it.
+ */
 export const onRequest: MiddlewareHandler = (context, next) => {
-  if (context.isPrerendered || bridged) return next();
+  if (context.isPrerendered) return next();
+  if (bridged) {
+    offerPendingSource(context);
+    return next();
+  }
   const pipeline = getPipeline();
   const existing = (context.locals as { sessionkit?: unknown }).sessionkit;
   const chain = () => next();

@@ -10,12 +10,16 @@ import { astro, options, userConfig } from 'virtual:sessionkit/config';
 import type { APIContext } from 'astro';
 import { encodeBase64Url } from '../core/base64url.ts';
 import { configError } from '../core/errors.ts';
+import type { EventListener, LogFields, Logger } from '../core/events.ts';
+import type { ExpiryOptions } from '../core/expiry.ts';
 import { assertOptionsObject } from '../core/options.ts';
 import type { SecretInput } from '../core/secrets.ts';
+import { isAuthenticated } from '../guard/access.ts';
 import type { GuardRule } from '../guard/rules.ts';
 import type { ContextStore } from '../pipeline/context-store.ts';
 import { type AdapterHooks, createPipeline, type PipelineRuntime } from '../pipeline/options.ts';
-import type { SessionSource } from '../pipeline/source.ts';
+import { pendingSourceKey, type SessionSource } from '../pipeline/source.ts';
+import { anySignedInSession, globalProtectRules } from './legacy-options.ts';
 
 /** The pipeline of this app, with Astro's context as the rules' context. */
 export type AstroPipeline = PipelineRuntime<APIContext>;
@@ -52,10 +56,26 @@ function resolveSecrets(): SecretInput | readonly SecretInput[] {
   );
 }
 
-/** Astro's own session, read and written as astro-sessionkit's `__session__` value. */
+/** Astro's `set()` options for a write: the change's own ttl, else `sessionTtl`, else Astro's default. */
+function ttlOption(ttlSeconds: number | undefined): { ttl: number } | undefined {
+  const ttl = ttlSeconds ?? options.sessionTtl;
+  return ttl === undefined ? undefined : { ttl };
+}
+
+/**
+ * Astro's own session, read and written as astro-sessionkit's `__session__` value. With
+ * `touchOnRequest`, a signed-in value is written back on every request, so Astro's storage
+ * extends its `ttl` (astro-sessionkit 0.1.33).
+ */
 function astroSession(context: APIContext): SessionSource {
   return {
-    read: async () => (await context.session?.get(bridgeKey)) as Record<string, unknown> | undefined,
+    async read() {
+      const data = (await context.session?.get(bridgeKey)) as Record<string, unknown> | undefined;
+      if (options.touchOnRequest === true && isAuthenticated(data)) {
+        context.session?.set(bridgeKey, data, ttlOption(undefined));
+      }
+      return data;
+    },
     async write(change) {
       const session = context.session;
       if (session === undefined) return;
@@ -65,10 +85,19 @@ function astroSession(context: APIContext): SessionSource {
       }
       // After destroy(), Astro's set() starts a new session: what a sign-out then sign-in needs.
       if (change.replace) session.destroy();
-      session.set(bridgeKey, change.data);
+      session.set(bridgeKey, change.data, ttlOption(change.ttlSeconds));
       if (change.regenerate) await session.regenerate();
     },
   };
+}
+
+/**
+ * Bridge mode: leaves Astro's session on `locals` for `sessionkit/server` helpers called by the
+ * app's own middleware, which runs before sessionkit's (astro-sessionkit's "Set Up Your Session"
+ * step calls `setSession(data, context)` there).
+ */
+export function offerPendingSource(context: APIContext): void {
+  (context.locals as { [pendingSourceKey]?: SessionSource })[pendingSourceKey] = astroSession(context);
 }
 
 /** The app's forbidden page, rendered through a rewrite with status 403. */
@@ -99,6 +128,23 @@ function contextStoreOf(): ContextStore | undefined {
   return run !== undefined && get !== undefined ? { run, get } : undefined;
 }
 
+/** Bridged sessions are Astro's, with Astro's expiry: the manager's only bounds a `ttl`, as a cookie's lifetime is bounded. */
+const bridgeExpiry: ExpiryOptions = { absoluteTimeoutSeconds: 400 * 24 * 3600, idleTimeoutSeconds: 400 * 24 * 3600 };
+
+/** `debug: true` (astro-sessionkit): the console as the logger, and every audit event logged at debug level. */
+function debugReporting(): { logger: Logger | undefined; onEvent: EventListener | undefined } {
+  if (options.debug !== true) return { logger: userConfig.logger, onEvent: userConfig.onEvent };
+  const logger = userConfig.logger ?? console;
+  const listener = userConfig.onEvent;
+  return {
+    logger,
+    onEvent(event) {
+      logger.debug?.(`[sessionkit] ${event.type}`, event as unknown as LogFields);
+      listener?.(event);
+    },
+  };
+}
+
 function build(): AstroPipeline {
   const where = 'src/sessionkit.ts (defineSessionkit)';
   assertOptionsObject(userConfig, runtimeConfigKeys, where);
@@ -114,11 +160,14 @@ function build(): AstroPipeline {
     forbidden: forbiddenPage === undefined ? undefined : (context) => renderForbiddenPage(context, forbiddenPage),
   };
   const rules = [...options.protect, ...(userConfig.protect ?? [])] as GuardRule<Record<string, unknown>, APIContext>[];
+  // astro-sessionkit's globalProtect / exclude, now that every rule (src/sessionkit.ts's too) is known.
+  rules.push(...globalProtectRules(options, rules, anySignedInSession).rules);
+  const { logger, onEvent } = debugReporting();
   return createPipeline<APIContext>(
     {
       secrets: resolveSecrets(),
       cookie: options.cookie,
-      expiry: options.expiry,
+      expiry: options.bridge === undefined ? options.expiry : bridgeExpiry,
       store: userConfig.store,
       schema: userConfig.schema,
       defaults: userConfig.defaults,
@@ -131,8 +180,8 @@ function build(): AstroPipeline {
       csrf: options.csrf,
       csrfExempt: userConfig.csrfExempt,
       contextStore: contextStoreOf(),
-      onEvent: userConfig.onEvent,
-      logger: userConfig.logger,
+      onEvent,
+      logger,
     },
     hooks,
     'sessionkit',

@@ -3,7 +3,7 @@ import { parseSetCookie } from 'cookie';
 import { describe, expect, it } from 'vitest';
 import { CookieJar, testSecrets } from '../../test/support/fixtures.ts';
 import { isSessionKitError, type SessionKitErrorCode } from '../core/errors.ts';
-import { Session } from '../core/session.ts';
+import { SessionHandle } from '../core/session.ts';
 import { memoryStore } from '../stores/memory.ts';
 import {
   createCookieSessionStore,
@@ -96,7 +96,7 @@ describe('createSessionManager (kit-session shapes)', () => {
     expect(cookie.value).toMatch(/^v1\./);
     expect(cookie.value).not.toContain('u_secret_42');
     expect(Buffer.from(cookie.value!.slice(3), 'base64url').toString('latin1')).not.toContain('u_secret_42');
-    expect(first.context.myAppSession).toBeInstanceOf(Session);
+    expect(first.context.myAppSession).toBeInstanceOf(SessionHandle);
 
     const second = await roundTrip(manager, jar, (context) => {
       expect(manager.getValue<number>(context, 'counter')).toBe(1);

@@ -45,7 +45,7 @@ import { createKeyRing } from '../core/keyring.ts';
 import { createSessionManager as createCoreManager, type SessionInput } from '../core/manager.ts';
 import { assertOptionsObject, describeValue } from '../core/options.ts';
 import type { SecretInput } from '../core/secrets.ts';
-import { defineValue, Session, type SessionData } from '../core/session.ts';
+import { type AnySessionData, defineValue, SessionHandle } from '../core/session.ts';
 import { type SessionStore as CoreSessionStore, isSessionStore } from '../core/store.ts';
 import { encryptStore } from '../stores/encrypt.ts';
 
@@ -63,7 +63,7 @@ export interface RawSessionKey {
  * A session storage, from {@link createCookieSessionStore}, optionally wrapped by the encrypt
  * middleware. `T` is the session data shape, as in kit-session (informational only).
  */
-export interface SessionStore<T extends SessionData = SessionData> {
+export interface SessionStore<T extends AnySessionData = AnySessionData> {
   /** `cookie`: sealed in the cookie; `store`: a sessionkit server-side store. */
   readonly kind: 'cookie' | 'store';
   /** True once wrapped by {@link createEncryptSessionStoreMiddleware}. */
@@ -73,7 +73,7 @@ export interface SessionStore<T extends SessionData = SessionData> {
 }
 
 /** What {@link createEncryptSessionStoreMiddleware} returns: wraps a storage (or a sessionkit store). */
-export type SessionStoreMiddleware = <T extends SessionData = SessionData>(
+export type SessionStoreMiddleware = <T extends AnySessionData = AnySessionData>(
   storage: SessionStore<T> | CoreSessionStore,
 ) => SessionStore<T>;
 
@@ -112,7 +112,7 @@ export interface SessionCookieOptions {
 }
 
 /** Options of {@link createSessionManager}. */
-export interface SessionManagerOptions<T extends SessionData = SessionData> {
+export interface SessionManagerOptions<T extends AnySessionData = AnySessionData> {
   /** The property of the context object that holds the session handle. */
   name: string;
   /** Cookie settings. */
@@ -156,8 +156,8 @@ export interface SessionManager {
   isModified(context: SessionContext): boolean;
   /** Not in kit-session: issues a new session id and keeps the values. Call it at sign-in. */
   regenerate(context: SessionContext): void;
-  /** Not in kit-session: the sessionkit `Session` handle (`flash`, `has`, `expiresAt`, ...). */
-  getSession(context: SessionContext): Session;
+  /** Not in kit-session: the sessionkit `SessionHandle` (`flash`, `has`, `expiresAt`, ...). */
+  getSession(context: SessionContext): SessionHandle;
 }
 
 /** The per-request hooks returned by {@link createSessionRequestFunction} / {@link createSessionResponseFunction}. */
@@ -175,7 +175,7 @@ interface StorageInternals {
 const keyBytes = new WeakMap<RawSessionKey, Uint8Array>();
 const storageInternals = new WeakMap<SessionStore, StorageInternals>();
 
-function makeStorage<T extends SessionData>(internals: StorageInternals): SessionStore<T> {
+function makeStorage<T extends AnySessionData>(internals: StorageInternals): SessionStore<T> {
   const storage: SessionStore<T> = Object.freeze({ kind: internals.kind, encrypted: internals.key !== undefined });
   storageInternals.set(storage, internals);
   return storage;
@@ -244,7 +244,7 @@ export async function importRawKey(base64Key: string): Promise<RawSessionKey> {
  * const cookieStore = createCookieSessionStore<{ userId?: string; theme?: string }>();
  * ```
  */
-export function createCookieSessionStore<T extends SessionData = SessionData>(): SessionStore<T> {
+export function createCookieSessionStore<T extends AnySessionData = AnySessionData>(): SessionStore<T> {
   return makeStorage<T>({ kind: 'cookie', store: undefined, key: undefined, encryptValues: false });
 }
 
@@ -278,7 +278,7 @@ export function createEncryptSessionStoreMiddleware(
     throw configError(`${where}: "encryptValues" must be a boolean.`);
   }
   const encryptValues = options.encryptValues === true;
-  return <T extends SessionData = SessionData>(storage: SessionStore<T> | CoreSessionStore): SessionStore<T> => {
+  return <T extends AnySessionData = AnySessionData>(storage: SessionStore<T> | CoreSessionStore): SessionStore<T> => {
     const internals = internalsOf(storage, where);
     if (internals.key !== undefined) throw configError(`${where}: this storage is already encrypted.`);
     return makeStorage<T>({ ...internals, key: bytes, encryptValues });
@@ -307,7 +307,7 @@ const managerOptionKeys = ['name', 'cookie', 'storage', 'secrets', 'expiry', 'lo
  * await sessionManager.injectSession(context, response);
  * ```
  */
-export function createSessionManager<T extends SessionData = SessionData>(
+export function createSessionManager<T extends AnySessionData = AnySessionData>(
   options: SessionManagerOptions<T>,
 ): SessionManager {
   const where = 'createSessionManager()';
@@ -341,7 +341,7 @@ export function createSessionManager<T extends SessionData = SessionData>(
     maxAge === undefined ? options.expiry : { ...options.expiry, absoluteTimeoutSeconds: maxAge };
   const coreCookie: Record<string, unknown> = { ...cookie };
   if (sameSite !== undefined) coreCookie.sameSite = typeof sameSite === 'string' ? sameSite.toLowerCase() : sameSite;
-  const core = createCoreManager<SessionData, SessionData>({
+  const core = createCoreManager<AnySessionData, AnySessionData>({
     secrets: keyRing,
     cookie: coreCookie as CoreCookieOptions<string>,
     expiry,
@@ -350,9 +350,9 @@ export function createSessionManager<T extends SessionData = SessionData>(
     onEvent: options.onEvent,
   });
 
-  const current = (context: SessionContext, method: string): Session => {
+  const current = (context: SessionContext, method: string): SessionHandle => {
     const session = (context as Record<string, unknown>)?.[name];
-    if (!(session instanceof Session)) {
+    if (!(session instanceof SessionHandle)) {
       throw new SessionKitError('ERR_NO_CONTEXT', `${method}: no session on this context.`, {
         hint: 'Call `await sessionManager.extractSession(context, request)` first (the request function does it).',
       });
@@ -377,11 +377,11 @@ export function createSessionManager<T extends SessionData = SessionData>(
       return cookies;
     },
     getValue<V = unknown>(context: SessionContext, key: string): V | undefined {
-      const data = current(context, 'getValue()').data as SessionData;
+      const data = current(context, 'getValue()').data as AnySessionData;
       return Object.hasOwn(data, key) ? (data[key] as V) : undefined;
     },
     setValue(context, key, value) {
-      (current(context, 'setValue()') as Session<SessionData>).set(key, value);
+      (current(context, 'setValue()') as SessionHandle<AnySessionData>).set(key, value);
     },
     unsetValue(context, key) {
       const session = current(context, 'unsetValue()');

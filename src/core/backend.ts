@@ -7,10 +7,10 @@
  * @module
  */
 import type { RejectReason } from './events.ts';
-import type { SessionChanges, SessionData, SessionRecord } from './session.ts';
+import type { AnySessionData, SessionChanges, SessionRecord } from './session.ts';
 
 /** The result of {@link SessionBackend.read}. */
-export type BackendReadResult<Data extends SessionData, Flash extends SessionData> =
+export type BackendReadResult<Data extends AnySessionData, Flash extends AnySessionData> =
   | {
       readonly ok: true;
       readonly record: SessionRecord<Data, Flash>;
@@ -30,7 +30,7 @@ export interface BackendWriteResult {
 }
 
 /** A place to keep session records. */
-export interface SessionBackend<Data extends SessionData, Flash extends SessionData> {
+export interface SessionBackend<Data extends AnySessionData, Flash extends AnySessionData> {
   /** `cookie` keeps the record in the cookie; `store` keeps it server-side. */
   readonly kind: 'cookie' | 'store';
   /** Opens the record a cookie value refers to. Expected failures are results, not throws. */

@@ -9,8 +9,9 @@
 import { type SessionCookieOptions, serializeDeletions } from './cookie.ts';
 import { configError, SessionKitError } from './errors.ts';
 import { createSessionManager, type LoadResult, type SessionInput, type SessionManagerOptions } from './manager.ts';
+import type { StandardSchemaV1 } from './schema.ts';
 import type { SecretInput } from './secrets.ts';
-import type { Session, SessionData } from './session.ts';
+import type { AnySessionData, SessionData, SessionFlashData, SessionHandle } from './session.ts';
 
 /** Cookie options of the storage: the session cookie settings plus the secret(s), as in astro-session / Remix. */
 export type StorageCookieOptions<Name extends string = string> = SessionCookieOptions<Name> & {
@@ -21,21 +22,22 @@ export type StorageCookieOptions<Name extends string = string> = SessionCookieOp
 };
 
 /** Options of {@link createCookieSessionStorage}. */
-export type CookieSessionStorageOptions<
-  Data extends SessionData,
-  Flash extends SessionData,
-  Name extends string = string,
-> = Omit<SessionManagerOptions<Data, Flash, Name>, 'secrets' | 'cookie' | 'backend' | 'defaults'> & {
+export type CookieSessionStorageOptions<Data extends object, Name extends string = string> = Omit<
+  SessionManagerOptions<AnySessionData, AnySessionData, Name>,
+  'secrets' | 'cookie' | 'backend' | 'defaults' | 'schema' | 'store' | 'userIdKey'
+> & {
   /** Cookie settings and secrets. */
   cookie: StorageCookieOptions<Name>;
   /** Secrets may also be given here instead of in `cookie`. */
   secrets?: SecretInput | readonly SecretInput[];
+  /** A Standard Schema (zod, valibot, ...) that loaded data must pass, or the session is rejected. */
+  schema?: StandardSchemaV1<unknown, Data>;
 };
 
 /** The storage object returned by {@link createCookieSessionStorage}. */
-export interface CookieSessionStorage<Data extends SessionData, Flash extends SessionData> {
+export interface CookieSessionStorage<Data extends object = SessionData, Flash extends object = SessionFlashData> {
   /** Loads the session from a request, its headers or a `Cookie` header value. Never throws on bad cookies. */
-  getSession(input?: SessionInput): Promise<Session<Data, Flash>>;
+  getSession(input?: SessionInput): Promise<SessionHandle<Data, Flash>>;
   /** Like {@link getSession}, and also says whether the cookie was new, valid or rejected (and why). */
   loadSession(input?: SessionInput): Promise<LoadResult<Data, Flash>>;
   /**
@@ -44,13 +46,13 @@ export interface CookieSessionStorage<Data extends SessionData, Flash extends Se
    *
    * @throws `ERR_COOKIE_TOO_LARGE` when the session needs more than one cookie (use {@link commitSessionCookies})
    */
-  commitSession(session: Session<Data, Flash>): Promise<string>;
+  commitSession(session: SessionHandle<Data, Flash>): Promise<string>;
   /** Every `Set-Cookie` value needed (chunks, stale-chunk deletions); empty when nothing changed. */
-  commitSessionCookies(session: Session<Data, Flash>): Promise<string[]>;
+  commitSessionCookies(session: SessionHandle<Data, Flash>): Promise<string[]>;
   /** Destroys the session and returns the `Set-Cookie` value that deletes its cookie. */
-  destroySession(session: Session<Data, Flash>): Promise<string>;
+  destroySession(session: SessionHandle<Data, Flash>): Promise<string>;
   /** Destroys the session and returns every `Set-Cookie` value that deletes its cookies (chunks included). */
-  destroySessionCookies(session: Session<Data, Flash>): Promise<string[]>;
+  destroySessionCookies(session: SessionHandle<Data, Flash>): Promise<string[]>;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -61,8 +63,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Creates a sealed-cookie session storage.
  *
  * Two call shapes:
- * - astro-session: `createCookieSessionStorage(defaults, { cookie: { name, secret } })`
- * - Remix / React Router: `createCookieSessionStorage({ cookie: { name, secrets: [...] } })`
+ * - astro-session: `createCookieSessionStorage(defaults, { cookie: { name, secret } })`. Every key
+ *   of `Data` has a value from `defaults`, so `session.get(key)` is typed as present.
+ * - Remix / React Router: `createCookieSessionStorage({ cookie: { name, secrets: [...] } })`. A
+ *   new session is empty, so `session.get(key)` may be `undefined`.
+ *
+ * `Data` and `Flash` default to the app's declared {@link SessionData} / {@link SessionFlashData}.
  *
  * @example
  * ```ts
@@ -71,22 +77,32 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * ```
  */
 export function createCookieSessionStorage<
-  Data extends SessionData = SessionData,
-  Flash extends SessionData = SessionData,
+  Data extends object = SessionData,
+  Flash extends object = SessionFlashData,
   Name extends string = string,
->(defaults: Data, options: CookieSessionStorageOptions<Data, Flash, Name>): CookieSessionStorage<Data, Flash>;
+>(defaults: Data, options: CookieSessionStorageOptions<Data, Name>): CookieSessionStorage<Data, Flash>;
+/**
+ * Creates a sealed-cookie session storage whose new sessions are empty (the Remix shape).
+ *
+ * @example
+ * ```ts
+ * const { getSession, commitSession } = createCookieSessionStorage<{ userId: string }>({
+ *   cookie: { name: '__session', secrets: [process.env.SESSION_SECRET!] },
+ * });
+ * ```
+ */
 export function createCookieSessionStorage<
-  Data extends SessionData = SessionData,
-  Flash extends SessionData = SessionData,
+  Data extends object = SessionData,
+  Flash extends object = SessionFlashData,
   Name extends string = string,
->(options: CookieSessionStorageOptions<Data, Flash, Name>): CookieSessionStorage<Data, Flash>;
-export function createCookieSessionStorage<Data extends SessionData, Flash extends SessionData, Name extends string>(
-  first: Data | CookieSessionStorageOptions<Data, Flash, Name>,
-  second?: CookieSessionStorageOptions<Data, Flash, Name>,
+>(options: CookieSessionStorageOptions<Data, Name>): CookieSessionStorage<Partial<Data>, Flash>;
+export function createCookieSessionStorage<Data extends object, Flash extends object, Name extends string>(
+  first: Data | CookieSessionStorageOptions<Data, Name>,
+  second?: CookieSessionStorageOptions<Data, Name>,
 ): CookieSessionStorage<Data, Flash> {
   const where = 'createCookieSessionStorage()';
   const defaults = second === undefined ? undefined : (first as Data);
-  const options = (second ?? first) as CookieSessionStorageOptions<Data, Flash, Name>;
+  const options = (second ?? first) as CookieSessionStorageOptions<Data, Name>;
   if (!isObject(options) || !isObject(options.cookie)) {
     throw configError(
       `${where}: options with a "cookie" object are required.`,
@@ -102,12 +118,15 @@ export function createCookieSessionStorage<Data extends SessionData, Flash exten
     );
   }
   const { cookie: _cookie, secrets: _secrets, ...rest } = options;
-  const manager = createSessionManager<Data, Flash, Name>({
+  // The manager works on plain records; the handles it makes are this storage's types.
+  const manager = createSessionManager<AnySessionData, AnySessionData, Name>({
     ...rest,
+    schema: rest.schema as StandardSchemaV1<unknown, AnySessionData> | undefined,
     secrets: given[0] as SecretInput | readonly SecretInput[],
     cookie: cookie as unknown as SessionCookieOptions<Name>,
-    defaults,
+    defaults: defaults as AnySessionData | undefined,
   });
+  type Handle = SessionHandle<AnySessionData, AnySessionData>;
   const singleCookie = (cookies: string[]): string => {
     if (cookies.length > 1) {
       throw new SessionKitError('ERR_COOKIE_TOO_LARGE', 'commitSession(): the session needs more than one cookie.', {
@@ -118,21 +137,21 @@ export function createCookieSessionStorage<Data extends SessionData, Flash exten
   };
 
   return {
-    loadSession: (input) => manager.load(input),
+    loadSession: (input) => manager.load(input) as Promise<LoadResult<Data, Flash>>,
     async getSession(input) {
-      return (await manager.load(input)).session;
+      return (await manager.load(input)).session as unknown as SessionHandle<Data, Flash>;
     },
-    commitSessionCookies: (session) => manager.commit(session),
+    commitSessionCookies: (session) => manager.commit(session as unknown as Handle),
     async commitSession(session) {
-      return singleCookie(await manager.commit(session, { always: true }));
+      return singleCookie(await manager.commit(session as unknown as Handle, { always: true }));
     },
     async destroySession(session) {
       session.destroy();
-      return singleCookie(await manager.commit(session));
+      return singleCookie(await manager.commit(session as unknown as Handle));
     },
     async destroySessionCookies(session) {
       session.destroy();
-      return manager.commit(session);
+      return manager.commit(session as unknown as Handle);
     },
   };
 }

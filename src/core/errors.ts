@@ -15,7 +15,7 @@
  * - `ERR_SECRET_WEAK`: a secret is too short, a known default, or looks non-random.
  * - `ERR_COOKIE_TOO_LARGE`: the sealed session does not fit the cookie size budget.
  * - `ERR_SESSION_DESTROYED`: a destroyed session handle was written to.
- * - `ERR_SESSION_INVALID`: session data given to `setSession` / `updateSession` has the wrong shape.
+ * - `ERR_SESSION_INVALID`: session data (or a `ttl`) given to `setSession` / `updateSession` is malformed.
  * - `ERR_STORE_UNAVAILABLE`: the session store could not be reached (fail closed).
  * - `ERR_UNAUTHENTICATED`: a session was required but the request has none (HTTP 401).
  * - `ERR_FORBIDDEN`: the session lacks the role or permission required (HTTP 403).

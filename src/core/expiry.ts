@@ -25,6 +25,13 @@ export interface ExpiryOptions {
    * a record dated further ahead would otherwise outlive its timeouts by that much. Default 60.
    */
   clockSkewSeconds?: number;
+  /**
+   * Whether use extends a session (rolling expiry). Default `true`: a session ends after
+   * `idleTimeoutSeconds` (or its own `ttl`) without a request. `false`: requests and writes never
+   * move its expiry; it ends that long after it was signed in or given a `ttl`
+   * (astro-sessionkit's `touchOnRequest: false`).
+   */
+  rolling?: boolean;
 }
 
 /** Resolved expiry policy. */
@@ -33,6 +40,8 @@ export interface ExpiryPolicy {
   readonly idleTimeoutSeconds: number;
   readonly renewAfterSeconds: number;
   readonly clockSkewSeconds: number;
+  readonly renewAfterFraction: number;
+  readonly rolling: boolean;
 }
 
 /** Defaults of {@link ExpiryOptions}. */
@@ -41,6 +50,7 @@ export const defaultExpiry = Object.freeze({
   idleTimeoutSeconds: 24 * 60 * 60,
   renewAfterFraction: 0.1,
   clockSkewSeconds: 60,
+  rolling: true,
 });
 
 const maxSeconds = 400 * 24 * 60 * 60; // browsers cap cookie lifetimes at 400 days
@@ -50,13 +60,15 @@ const maxClockSkewSeconds = 60 * 60;
 export function resolveExpiry(options: ExpiryOptions | undefined, where: string): ExpiryPolicy {
   assertOptionsObject(
     options,
-    ['absoluteTimeoutSeconds', 'idleTimeoutSeconds', 'renewAfterFraction', 'clockSkewSeconds'],
+    ['absoluteTimeoutSeconds', 'idleTimeoutSeconds', 'renewAfterFraction', 'clockSkewSeconds', 'rolling'],
     `${where} expiry`,
   );
   const absolute = options?.absoluteTimeoutSeconds ?? defaultExpiry.absoluteTimeoutSeconds;
   const idle = options?.idleTimeoutSeconds ?? Math.min(defaultExpiry.idleTimeoutSeconds, absolute);
   const fraction = options?.renewAfterFraction ?? defaultExpiry.renewAfterFraction;
   const skew = options?.clockSkewSeconds ?? defaultExpiry.clockSkewSeconds;
+  const rolling = options?.rolling ?? defaultExpiry.rolling;
+  if (typeof rolling !== 'boolean') throw configError(`${where}: expiry.rolling must be true or false.`);
   assertNumberInRange(absolute, 1, maxSeconds, `${where}: expiry.absoluteTimeoutSeconds`);
   assertNumberInRange(idle, 1, maxSeconds, `${where}: expiry.idleTimeoutSeconds`);
   assertNumberInRange(fraction, 0, 1, `${where}: expiry.renewAfterFraction`);
@@ -72,6 +84,8 @@ export function resolveExpiry(options: ExpiryOptions | undefined, where: string)
     idleTimeoutSeconds: idle,
     renewAfterSeconds: Math.floor(idle * fraction),
     clockSkewSeconds: skew,
+    renewAfterFraction: fraction,
+    rolling,
   };
 }
 
@@ -115,7 +129,24 @@ export function isLive(policy: ExpiryPolicy, record: RecordTimes, now: number): 
   return livenessOf(policy, record, now) === 'live';
 }
 
-/** True when an unchanged record is due for rolling renewal. */
-export function isRenewalDue(policy: ExpiryPolicy, renewedAt: number, now: number): boolean {
-  return now - renewedAt >= policy.renewAfterSeconds;
+/**
+ * The idle window of a loaded record: its own (a `ttl` given at sign-in), kept by every later
+ * write and renewal, or the policy's idle timeout. A record carries its window as
+ * `expiresAt - renewedAt`: one shorter than the idle timeout (and not cut by the absolute
+ * timeout) is its own. So a shortened idle timeout applies to every session at once, and a
+ * lengthened one to sessions signed in after the change.
+ */
+export function sessionWindowOf(policy: ExpiryPolicy, record: RecordTimes): number {
+  const window = record.expiresAt - record.renewedAt;
+  const cutByAbsolute = record.expiresAt >= record.createdAt + policy.absoluteTimeoutSeconds;
+  return cutByAbsolute || window >= policy.idleTimeoutSeconds || window < 1 ? policy.idleTimeoutSeconds : window;
+}
+
+/** True when an unchanged record is due for rolling renewal (never when expiry is not rolling). */
+export function isRenewalDue(policy: ExpiryPolicy, record: RecordTimes, now: number): boolean {
+  if (!policy.rolling) return false;
+  const window = sessionWindowOf(policy, record);
+  const after =
+    window === policy.idleTimeoutSeconds ? policy.renewAfterSeconds : Math.floor(window * policy.renewAfterFraction);
+  return now - record.renewedAt >= after;
 }

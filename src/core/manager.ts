@@ -27,6 +27,7 @@ import {
   isRenewalDue,
   livenessOf,
   resolveExpiry,
+  sessionWindowOf,
 } from './expiry.ts';
 import { createKeyRing, type KeyRing } from './keyring.ts';
 import { type MaybePromise, mapMaybe, promiseOf } from './maybe-promise.ts';
@@ -37,14 +38,15 @@ import { createSealer } from './seal.ts';
 import { createSealedBackend } from './sealed-backend.ts';
 import type { SecretInput } from './secrets.ts';
 import {
+  type AnySessionData,
   defineValue,
   managerSlotOf,
   markSessionCommitted,
-  Session,
-  type SessionData,
+  SessionHandle,
   type SessionRecord,
   sessionChangesOf,
   sessionRecordOf,
+  sessionWindowRestartOf,
   setManagerSlot,
 } from './session.ts';
 import { isSessionStore, type SessionMetadata, type SessionStore } from './store.ts';
@@ -55,8 +57,8 @@ export type SessionInput = Request | Headers | string | null | undefined;
 
 /** Options of {@link createSessionManager}. */
 export interface SessionManagerOptions<
-  Data extends SessionData = SessionData,
-  Flash extends SessionData = SessionData,
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
   CookieName extends string = string,
 > extends ReportingOptions {
   /** One secret or a list, newest first (>= 256 bits each). Or a key ring shared with CSRF. */
@@ -102,12 +104,12 @@ export type LoadStatus =
   | { readonly status: 'rejected'; readonly reason: RejectReason };
 
 /** The result of {@link SessionManager.load}: always a usable session, plus how it was obtained. */
-export type LoadResult<Data extends SessionData, Flash extends SessionData> = LoadStatus & {
-  readonly session: Session<Data, Flash>;
+export type LoadResult<Data extends object, Flash extends object> = LoadStatus & {
+  readonly session: SessionHandle<Data, Flash>;
 };
 
 /** What every session manager does, whichever mode. */
-interface SessionManagerBase<Data extends SessionData, Flash extends SessionData> {
+interface SessionManagerBase<Data extends AnySessionData, Flash extends AnySessionData> {
   /** Loads the session of a request. Never throws for bad cookies; store outages throw `ERR_STORE_UNAVAILABLE`. */
   load(input: SessionInput): Promise<LoadResult<Data, Flash>>;
   /**
@@ -115,7 +117,7 @@ interface SessionManagerBase<Data extends SessionData, Flash extends SessionData
    * and renewal is not due, unless `always` is set (then an unchanged session repeats its
    * current cookie without any cryptography, and a new one is written).
    */
-  commit(session: Session<Data, Flash>, options?: CommitOptions): Promise<string[]>;
+  commit(session: SessionHandle<Data, Flash>, options?: CommitOptions): Promise<string[]>;
   /** The resolved cookie settings. */
   readonly cookie: CookieSettings;
   /** The resolved expiry policy. */
@@ -133,8 +135,10 @@ interface SessionManagerBase<Data extends SessionData, Flash extends SessionData
  * const sessions: CookieSessionManager = createSessionManager({ secrets });
  * ```
  */
-export interface CookieSessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData>
-  extends SessionManagerBase<Data, Flash> {
+export interface CookieSessionManager<
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
+> extends SessionManagerBase<Data, Flash> {
   /** Where sessions live: in their cookies. */
   readonly mode: 'cookie';
 }
@@ -148,8 +152,10 @@ export interface CookieSessionManager<Data extends SessionData = SessionData, Fl
  * await sessions.revokeUserSessions('u_1');
  * ```
  */
-export interface StoreSessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData>
-  extends SessionManagerBase<Data, Flash> {
+export interface StoreSessionManager<
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
+> extends SessionManagerBase<Data, Flash> {
   /** Where sessions live: in the store. */
   readonly mode: 'store';
   /**
@@ -157,7 +163,7 @@ export interface StoreSessionManager<Data extends SessionData = SessionData, Fla
    * with the next commit. The `User-Agent` of the loading request is recorded by default when a
    * session is created or regenerated.
    */
-  describe(session: Session<Data, Flash>, metadata: SessionMetadata): void;
+  describe(session: SessionHandle<Data, Flash>, metadata: SessionMetadata): void;
   /** The live sessions of a user (ids, times, user agent, ip), oldest first. */
   listSessions(userId: string): Promise<SessionInfo[]>;
   /**
@@ -183,9 +189,10 @@ export interface StoreSessionManager<Data extends SessionData = SessionData, Fla
  * if (manager.mode === 'store') await manager.revokeUserSessions(userId);
  * ```
  */
-export type SessionManager<Data extends SessionData = SessionData, Flash extends SessionData = SessionData> =
-  | CookieSessionManager<Data, Flash>
-  | StoreSessionManager<Data, Flash>;
+export type SessionManager<
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
+> = CookieSessionManager<Data, Flash> | StoreSessionManager<Data, Flash>;
 
 /** Options of {@link SessionManager.revokeSession}. */
 export interface RevokeSessionOptions {
@@ -194,9 +201,12 @@ export interface RevokeSessionOptions {
 }
 
 /** Options of {@link SessionManager.revokeUserSessions}. */
-export interface RevokeOptions<Data extends SessionData = SessionData, Flash extends SessionData = SessionData> {
+export interface RevokeOptions<
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
+> {
   /** Keep this session (a session id, or the current session handle). */
-  except?: string | Session<Data, Flash>;
+  except?: string | SessionHandle<Data, Flash>;
 }
 
 /** Options of {@link SessionManager.commit}. */
@@ -211,19 +221,19 @@ export interface CommitOptions {
  * common request runs synchronously up to the page; and session handles made on the spot. The
  * operations may throw instead of rejecting.
  */
-export interface SessionOperations<Data extends SessionData, Flash extends SessionData> {
+export interface SessionOperations<Data extends AnySessionData, Flash extends AnySessionData> {
   load(input: SessionInput): MaybePromise<LoadResult<Data, Flash>>;
-  commit(session: Session<Data, Flash>, options?: CommitOptions): MaybePromise<string[]>;
+  commit(session: SessionHandle<Data, Flash>, options?: CommitOptions): MaybePromise<string[]>;
   /** A new, empty session (nothing is read). */
-  fresh(): Session<Data, Flash>;
+  fresh(): SessionHandle<Data, Flash>;
   /**
    * A new session that takes the place of `destroyed` (a sign-out followed by more work in the same
    * request): committing it deletes the destroyed session's record and writes (or clears) the one
    * session cookie, so a response never carries two `Set-Cookie` lines for one name.
    */
-  successor(destroyed: Session<Data, Flash>): Session<Data, Flash>;
+  successor(destroyed: SessionHandle<Data, Flash>): SessionHandle<Data, Flash>;
   /** A session holding `data` that counts as already saved (for sessions kept elsewhere, such as Astro's). */
-  adopted(data: Record<string, unknown>): Session<Data, Flash>;
+  adopted(data: Record<string, unknown>): SessionHandle<Data, Flash>;
 }
 
 const sessionOperations = new WeakMap<object, unknown>();
@@ -233,7 +243,7 @@ const sessionOperations = new WeakMap<object, unknown>();
  *
  * @throws `ERR_CONFIG_INVALID` for any other object
  */
-export function sessionOperationsOf<Data extends SessionData, Flash extends SessionData>(
+export function sessionOperationsOf<Data extends AnySessionData, Flash extends AnySessionData>(
   manager: SessionManager<Data, Flash>,
 ): SessionOperations<Data, Flash> {
   const operations = sessionOperations.get(manager);
@@ -243,7 +253,7 @@ export function sessionOperationsOf<Data extends SessionData, Flash extends Sess
 
 /** A destroyed session that a successor replaces: removed from the backend when the successor is committed. */
 interface Predecessor {
-  readonly record: SessionRecord<SessionData, SessionData>;
+  readonly record: SessionRecord<AnySessionData, AnySessionData>;
   readonly state: unknown;
   /** The id the backend knows it by (its id before any regeneration in this request). */
   readonly sessionId: string;
@@ -313,23 +323,23 @@ function cookieHeaderOf(input: SessionInput): string | null | undefined {
  * ```
  */
 export function createSessionManager<
-  Data extends SessionData = SessionData,
-  Flash extends SessionData = SessionData,
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
   CookieName extends string = string,
 >(options: SessionManagerOptions<Data, Flash, CookieName> & { store?: undefined }): CookieSessionManager<Data, Flash>;
 export function createSessionManager<
-  Data extends SessionData = SessionData,
-  Flash extends SessionData = SessionData,
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
   CookieName extends string = string,
 >(options: SessionManagerOptions<Data, Flash, CookieName> & { store: SessionStore }): StoreSessionManager<Data, Flash>;
 export function createSessionManager<
-  Data extends SessionData = SessionData,
-  Flash extends SessionData = SessionData,
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
   CookieName extends string = string,
 >(options: SessionManagerOptions<Data, Flash, CookieName>): SessionManager<Data, Flash>;
 export function createSessionManager<
-  Data extends SessionData = SessionData,
-  Flash extends SessionData = SessionData,
+  Data extends AnySessionData = AnySessionData,
+  Flash extends AnySessionData = AnySessionData,
   CookieName extends string = string,
 >(options: SessionManagerOptions<Data, Flash, CookieName>): SessionManager<Data, Flash> {
   const where = 'createSessionManager()';
@@ -399,12 +409,12 @@ export function createSessionManager<
     storeBackend ?? sealedBackend ?? (options.backend as NonNullable<typeof options.backend>)(backendContext);
   const maxValueLength = cookie.maxChunks * maxCookieBytes;
   const owner = {};
-  const contextOf = (session: Session<Data, Flash>): LoadContext | undefined => {
+  const contextOf = (session: SessionHandle<Data, Flash>): LoadContext | undefined => {
     const slot = managerSlotOf(session) as LoadContext | undefined;
     return slot?.owner === owner ? slot : undefined;
   };
-  const setContext = (session: Session<Data, Flash>, context: LoadContext): void =>
-    setManagerSlot(session as Session<SessionData, SessionData>, context);
+  const setContext = (session: SessionHandle<Data, Flash>, context: LoadContext): void =>
+    setManagerSlot(session as SessionHandle<AnySessionData, AnySessionData>, context);
 
   const nowSeconds = (): number => Math.floor(now() / 1000);
   const newId = (): string => encodeBase64Url(randomBytes(32));
@@ -414,7 +424,7 @@ export function createSessionManager<
     rejected: boolean,
     input: SessionInput,
     predecessor?: Predecessor,
-  ): Session<Data, Flash> => {
+  ): SessionHandle<Data, Flash> => {
     const createdAt = nowSeconds();
     const record: SessionRecord<Data, Flash> = {
       id: newId(),
@@ -424,7 +434,7 @@ export function createSessionManager<
       data: (defaults === undefined ? {} : structuredClone(defaults)) as Data,
       flash: {},
     };
-    const session = new Session(record, true, newId, nowSeconds);
+    const session = new SessionHandle(record, true, newId, nowSeconds);
     setContext(session, {
       owner,
       cookieValue: undefined,
@@ -451,7 +461,7 @@ export function createSessionManager<
    * a new id (created or regenerated), unless the app described the session itself. Read at commit,
    * not at load, so the many requests that write nothing never touch it.
    */
-  const noteUserAgent = (session: Session<Data, Flash>, input: SessionInput): void => {
+  const noteUserAgent = (session: SessionHandle<Data, Flash>, input: SessionInput): void => {
     if (storeBackend === undefined || !(session.isNew || sessionChangesOf(session).previousId !== undefined)) return;
     const userAgent = userAgentOf(input);
     if (userAgent !== undefined) storeBackend.describe(sessionRecordOf(session), { userAgent }, false);
@@ -477,10 +487,10 @@ export function createSessionManager<
     return { status: 'rejected', reason, session: newSession(presentNames, true, input) };
   };
 
-  const fillDefaults = (data: SessionData): void => {
+  const fillDefaults = (data: AnySessionData): void => {
     if (defaults === undefined) return;
     for (const key of defaultKeys) {
-      if (!Object.hasOwn(data, key)) defineValue(data, key, structuredClone((defaults as SessionData)[key]));
+      if (!Object.hasOwn(data, key)) defineValue(data, key, structuredClone((defaults as AnySessionData)[key]));
     }
   };
 
@@ -501,7 +511,7 @@ export function createSessionManager<
     }
     const finish = (): LoadResult<Data, Flash> => {
       fillDefaults(record.data);
-      const session = new Session(record, false, newId, nowSeconds);
+      const session = new SessionHandle(record, false, newId, nowSeconds);
       setContext(session, {
         owner,
         cookieValue: value,
@@ -538,7 +548,7 @@ export function createSessionManager<
   };
 
   /** Deletes a destroyed session (server-side too) and clears its cookies. */
-  const commitDestroyed = async (session: Session<Data, Flash>, context: LoadContext): Promise<string[]> => {
+  const commitDestroyed = async (session: SessionHandle<Data, Flash>, context: LoadContext): Promise<string[]> => {
     const record = sessionRecordOf(session);
     const changes = sessionChangesOf(session);
     if (!session.isNew || changes.previousId !== undefined) {
@@ -552,7 +562,7 @@ export function createSessionManager<
 
   /** Renews and writes a changed (or due) session, and returns its cookies. */
   const commitWrite = async (
-    session: Session<Data, Flash>,
+    session: SessionHandle<Data, Flash>,
     context: LoadContext,
     current: number,
   ): Promise<string[]> => {
@@ -561,8 +571,21 @@ export function createSessionManager<
     const wasNew = session.isNew;
     const modified = session.isModified;
     const previousId = changes.previousId;
+    const restart = sessionWindowRestartOf(session);
+    if (wasNew || restart !== undefined || expiry.rolling) {
+      // The window: the ttl asked for now, the policy's on a restart without one, else the record's own.
+      const window =
+        restart === undefined
+          ? wasNew
+            ? expiry.idleTimeoutSeconds
+            : sessionWindowOf(expiry, record)
+          : restart === 'policy'
+            ? expiry.idleTimeoutSeconds
+            : Math.min(restart, expiry.idleTimeoutSeconds);
+      record.expiresAt = Math.min(computeExpiresAt(expiry, record.createdAt, current), current + window);
+    }
+    // Without rolling expiry, a write keeps the expiry it had: only a sign-in or a ttl moves it.
     record.renewedAt = current;
-    record.expiresAt = computeExpiresAt(expiry, record.createdAt, current);
     let written: Awaited<ReturnType<typeof backend.write>>;
     try {
       written = await backend.write(record, changes, context.state);
@@ -600,7 +623,7 @@ export function createSessionManager<
 
   /** Removes the destroyed session a successor replaces, then commits the successor. */
   const commitSuccessor = async (
-    session: Session<Data, Flash>,
+    session: SessionHandle<Data, Flash>,
     context: LoadContext,
     predecessor: Predecessor,
     commitOptions: CommitOptions | undefined,
@@ -613,7 +636,7 @@ export function createSessionManager<
 
   /** Commits a session; synchronous when nothing has to be written (the common read-only request). */
   const commitNow = (
-    session: Session<Data, Flash>,
+    session: SessionHandle<Data, Flash>,
     commitOptions: CommitOptions | undefined,
   ): string[] | Promise<string[]> => {
     const context = contextOf(session);
@@ -624,7 +647,7 @@ export function createSessionManager<
     if (session.isDestroyed) return commitDestroyed(session, context);
     const record = sessionRecordOf(session);
     const current = nowSeconds();
-    const renewal = !session.isNew && isRenewalDue(expiry, record.renewedAt, current);
+    const renewal = !session.isNew && isRenewalDue(expiry, record, current);
     if (!session.isModified && !context.reissue && !renewal && !(commitOptions?.always && session.isNew)) {
       if (commitOptions?.always && context.cookieValue !== undefined) {
         const remaining = record.expiresAt - current;
@@ -710,7 +733,7 @@ export function createSessionManager<
         context.predecessor ??
         (stored
           ? {
-              record: sessionRecordOf(destroyed) as SessionRecord<SessionData, SessionData>,
+              record: sessionRecordOf(destroyed) as SessionRecord<AnySessionData, AnySessionData>,
               state: context.state,
               sessionId: changes.previousId ?? destroyed.id,
             }
@@ -720,9 +743,9 @@ export function createSessionManager<
     },
     adopted(data) {
       const session = newSession([], false, undefined);
-      const writable = session as unknown as Session<Record<string, unknown>>;
+      const writable = session as unknown as SessionHandle<Record<string, unknown>>;
       for (const [key, value] of Object.entries(data)) writable.set(key, value);
-      markSessionCommitted(session as Session<SessionData>);
+      markSessionCommitted(session as SessionHandle<AnySessionData>);
       return session;
     },
   };

@@ -7,15 +7,15 @@
 import type { BackendReadResult, SessionBackend } from './backend.ts';
 import { copyJsonValue } from './json-copy.ts';
 import type { Sealer } from './seal.ts';
-import type { SessionData, SessionRecord } from './session.ts';
+import type { AnySessionData, SessionRecord } from './session.ts';
 
 // Payload layout (JSON array, inside the seal): [id, createdAt, renewedAt, expiresAt, data, flash?]
-type Payload = [string, number, number, number, SessionData, SessionData?];
+type Payload = [string, number, number, number, AnySessionData, AnySessionData?];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-function isPlainObject(value: unknown): value is SessionData {
+function isPlainObject(value: unknown): value is AnySessionData {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -55,12 +55,12 @@ interface OpenedValue {
  * The record of a remembered, checked payload, with its own deep copy of the data and flash: the
  * payload stays in the cache for the next request with the same cookie.
  */
-function recordOf<Data extends SessionData, Flash extends SessionData>(
+function recordOf<Data extends AnySessionData, Flash extends AnySessionData>(
   payload: Payload,
   text: string,
 ): SessionRecord<Data, Flash> {
-  let data: SessionData;
-  let flash: SessionData;
+  let data: AnySessionData;
+  let flash: AnySessionData;
   try {
     data = copyJsonValue(payload[4]);
     flash = copyJsonValue(payload[5] ?? {});
@@ -81,7 +81,7 @@ function recordOf<Data extends SessionData, Flash extends SessionData>(
 }
 
 /** @internal The sealed backend, with its remembered cookies readable without waiting (for the manager). */
-export interface SealedBackend<Data extends SessionData, Flash extends SessionData>
+export interface SealedBackend<Data extends AnySessionData, Flash extends AnySessionData>
   extends SessionBackend<Data, Flash> {
   /** The record of a cookie value opened (or sealed) before, or `undefined` when it must be opened. */
   readRemembered(cookieValue: string): BackendReadResult<Data, Flash> | undefined;
@@ -93,7 +93,7 @@ export interface SealedBackend<Data extends SessionData, Flash extends SessionDa
  * @param sealer - a sealer for the `cookie` purpose
  * @param context - the associated-data context (the cookie name)
  */
-export function createSealedBackend<Data extends SessionData, Flash extends SessionData>(
+export function createSealedBackend<Data extends AnySessionData, Flash extends AnySessionData>(
   sealer: Sealer,
   context: string,
 ): SealedBackend<Data, Flash> {
@@ -142,7 +142,7 @@ export function createSealedBackend<Data extends SessionData, Flash extends Sess
     },
     async write(record) {
       const payload: Payload = [record.id, record.createdAt, record.renewedAt, record.expiresAt, record.data];
-      if (Object.keys(record.flash).length > 0) payload.push(record.flash as SessionData);
+      if (Object.keys(record.flash).length > 0) payload.push(record.flash as AnySessionData);
       const text = JSON.stringify(payload);
       const cookieValue = await sealer.seal(encoder.encode(text), context);
       // The browser sends this value back next: it is authentic by construction.

@@ -18,7 +18,7 @@ import { isSessionKitError, SessionKitError } from './errors.ts';
 import type { Reporter } from './events.ts';
 import { type ExpiryPolicy, isLive } from './expiry.ts';
 import { nodeCrypto, type RandomBytes } from './runtime.ts';
-import type { SessionChanges, SessionData, SessionRecord } from './session.ts';
+import type { AnySessionData, SessionChanges, SessionRecord } from './session.ts';
 import {
   normalizeMetadata,
   type SessionMetadata,
@@ -51,7 +51,8 @@ export interface StoreBackendContext {
 }
 
 /** The store backend: a {@link SessionBackend} plus the revocation operations. */
-export interface StoreBackend<Data extends SessionData, Flash extends SessionData> extends SessionBackend<Data, Flash> {
+export interface StoreBackend<Data extends AnySessionData, Flash extends AnySessionData>
+  extends SessionBackend<Data, Flash> {
   readonly kind: 'store';
   /** The wrapped store. */
   readonly store: SessionStore;
@@ -138,7 +139,7 @@ export function parseStoreToken(token: string): { id: string; secret: string } |
   return { id: token.slice(0, tokenPartLength), secret: token.slice(tokenPartLength + 1) };
 }
 
-function userIdOf(data: SessionData, key: string): string | undefined {
+function userIdOf(data: AnySessionData, key: string): string | undefined {
   if (!Object.hasOwn(data, key)) return undefined;
   const value = data[key];
   if (typeof value === 'string' && value !== '') return value;
@@ -150,7 +151,7 @@ function jsonOf(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-function snapshotFlash(flash: SessionData): ReadonlyMap<string, string> {
+function snapshotFlash(flash: AnySessionData): ReadonlyMap<string, string> {
   const keys = Object.keys(flash);
   if (keys.length === 0) return emptyFlash;
   const snapshot = new Map<string, string>();
@@ -158,7 +159,7 @@ function snapshotFlash(flash: SessionData): ReadonlyMap<string, string> {
   return snapshot;
 }
 
-function ownCopy(source: SessionData, keys: Iterable<string>): Record<string, unknown> {
+function ownCopy(source: AnySessionData, keys: Iterable<string>): Record<string, unknown> {
   const target: Record<string, unknown> = {};
   for (const key of keys) {
     Object.defineProperty(target, key, { value: source[key], writable: true, enumerable: true, configurable: true });
@@ -175,7 +176,7 @@ function ownCopy(source: SessionData, keys: Iterable<string>): Record<string, un
  * const backend = createStoreBackend(memoryStore(), { expiry, randomBytes, reporter, userIdKey: 'userId' });
  * ```
  */
-export function createStoreBackend<Data extends SessionData, Flash extends SessionData>(
+export function createStoreBackend<Data extends AnySessionData, Flash extends AnySessionData>(
   store: SessionStore,
   context: StoreBackendContext,
 ): StoreBackend<Data, Flash> {
@@ -258,7 +259,7 @@ export function createStoreBackend<Data extends SessionData, Flash extends Sessi
         id: row.id,
         token: cookieValue,
         userId: row.userId,
-        flash: snapshotFlash(row.flash as SessionData),
+        flash: snapshotFlash(row.flash as AnySessionData),
       };
       return { ok: true, record, reissue: false, state };
     },
@@ -266,7 +267,7 @@ export function createStoreBackend<Data extends SessionData, Flash extends Sessi
     async write(record, changes: SessionChanges, state) {
       const previous = state as StoreState | undefined;
       const userId = userIdOf(record.data, userIdKey);
-      const flash = record.flash as SessionData;
+      const flash = record.flash as AnySessionData;
       const noted = pending.get(record);
       if (previous === undefined || changes.previousId !== undefined) {
         const { token, secretHash } = await newToken(record.id);

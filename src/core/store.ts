@@ -12,9 +12,9 @@
 /** Session metadata an app may attach for "your devices" pages. All optional, never secret. */
 export interface SessionMetadata {
   /** The `User-Agent` the session was created (or last described) with; truncated to 256 chars. */
-  readonly userAgent?: string;
+  readonly userAgent?: string | undefined;
   /** The client IP as the app sees it (e.g. Astro's `clientAddress`). */
-  readonly ip?: string;
+  readonly ip?: string | undefined;
 }
 
 /** A session as a store keeps it. Data and flash values are JSON values. */

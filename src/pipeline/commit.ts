@@ -6,7 +6,7 @@
  */
 import { isSessionKitError } from '../core/errors.ts';
 import type { MaybePromise } from '../core/maybe-promise.ts';
-import { sessionChangesOf } from '../core/session.ts';
+import { sessionChangesOf, sessionWindowRestartOf } from '../core/session.ts';
 import type { GuardedRequest } from './guard.ts';
 import type { PipelineRuntime } from './options.ts';
 import { denialResponse, editHeaders } from './responses.ts';
@@ -35,7 +35,14 @@ function sourceChange(state: RequestState): SessionSourceChange | undefined {
   if (session.isDestroyed || (signedOut && !session.isModified)) return { action: 'destroy' };
   if (!session.isModified && !signedOut) return undefined;
   const regenerated = sessionChangesOf(session).previousId !== undefined;
-  return { action: 'save', data: { ...session.data }, replace: signedOut, regenerate: !signedOut && regenerated };
+  const window = sessionWindowRestartOf(session);
+  return {
+    action: 'save',
+    data: { ...session.data },
+    replace: signedOut,
+    regenerate: !signedOut && regenerated,
+    ttlSeconds: typeof window === 'number' ? window : undefined,
+  };
 }
 
 async function commitToSource(source: SessionSource, state: RequestState, response: Response): Promise<Response> {

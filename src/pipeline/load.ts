@@ -8,7 +8,7 @@
 import { isSessionKitError } from '../core/errors.ts';
 import type { LoadResult } from '../core/manager.ts';
 import type { MaybePromise } from '../core/maybe-promise.ts';
-import type { Session, SessionData } from '../core/session.ts';
+import type { AnySessionData, SessionHandle } from '../core/session.ts';
 import type { PipelineRuntime } from './options.ts';
 import type { SessionSource } from './source.ts';
 
@@ -16,13 +16,13 @@ type Data = Record<string, unknown>;
 
 /** The outcome of the load step. */
 export interface LoadedSession {
-  readonly session: Session<Data>;
+  readonly session: SessionHandle<Data>;
   /** True when the request brought a valid session (its id is what CSRF tokens are checked against). */
   readonly valid: boolean;
   readonly storeUnavailable: boolean;
 }
 
-function loadedOf(result: LoadResult<Data, SessionData>): LoadedSession {
+function loadedOf(result: LoadResult<Data, AnySessionData>): LoadedSession {
   return { session: result.session, valid: result.status === 'valid', storeUnavailable: false };
 }
 
@@ -48,7 +48,7 @@ export function loadSession<C>(
   source: SessionSource | undefined,
 ): MaybePromise<LoadedSession> {
   if (source !== undefined) return loadFromSource(runtime, source);
-  let loading: MaybePromise<LoadResult<Data, SessionData>>;
+  let loading: MaybePromise<LoadResult<Data, AnySessionData>>;
   try {
     loading = runtime.operations.load(request);
   } catch (error) {

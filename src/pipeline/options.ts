@@ -19,7 +19,7 @@ import {
 import { assertOptionsObject } from '../core/options.ts';
 import type { StandardSchemaV1 } from '../core/schema.ts';
 import type { SecretInput } from '../core/secrets.ts';
-import type { SessionData } from '../core/session.ts';
+import type { AnySessionData } from '../core/session.ts';
 import type { SessionStore } from '../core/store.ts';
 import type { CsrfExemptOption } from '../csrf/exempt.ts';
 import { type CsrfProtection, createCsrfProtection, immediateTokenIssuerOf } from '../csrf/protection.ts';
@@ -116,7 +116,7 @@ export interface AdapterHooks<Context> {
 /** @internal Everything a request needs, built once. */
 export interface PipelineRuntime<Context = unknown> {
   readonly manager: SessionManager<Data>;
-  readonly operations: SessionOperations<Data, SessionData>;
+  readonly operations: SessionOperations<Data, AnySessionData>;
   readonly guard: Guard<Data, Context>;
   readonly csrf: CsrfProtection | undefined;
   readonly tokens: TokenIssuer | undefined;

@@ -19,6 +19,8 @@ export type SessionSourceChange =
       readonly data: Record<string, unknown>;
       readonly replace: boolean;
       readonly regenerate: boolean;
+      /** The session's own lifetime in seconds (`setSession(..., { ttl })`), when one was given. */
+      readonly ttlSeconds?: number | undefined;
     };
 
 /** @internal A session kept elsewhere, for one request. */
@@ -28,3 +30,10 @@ export interface SessionSource {
   /** Applies the request's change; not called when nothing changed. */
   write(change: SessionSourceChange): Promise<void>;
 }
+
+/**
+ * @internal Where an adapter leaves a {@link SessionSource} on the request's `locals` for
+ * `sessionkit/server` helpers called before the pipeline runs (Astro's bridge mode: the app's own
+ * middleware runs first, and writes the session astro-sessionkit style).
+ */
+export const pendingSourceKey: unique symbol = Symbol.for('sessionkit.pending-source') as never;

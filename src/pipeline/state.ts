@@ -7,7 +7,7 @@
  * @module
  */
 import type { SessionManager, SessionOperations } from '../core/manager.ts';
-import type { Session, SessionData } from '../core/session.ts';
+import type { AnySessionData, SessionData, SessionFlashData, SessionHandle } from '../core/session.ts';
 import type { AccessHooks } from '../guard/rules.ts';
 
 /**
@@ -21,11 +21,11 @@ import type { AccessHooks } from '../guard/rules.ts';
  * ```
  */
 export interface RequestSessionState<
-  Data extends SessionData = SessionData,
-  Manager extends SessionManager<Data> = SessionManager<Data>,
+  Data extends object = SessionData,
+  Manager extends SessionManager<AnySessionData> = SessionManager<AnySessionData>,
 > {
-  /** The session handle of this request (after a sign-out, the fresh session that replaced it). */
-  readonly session: Session<Data>;
+  /** The session handle of this request (after a sign-out, the fresh session that replaced it), typed by the app's declared session types. */
+  readonly session: SessionHandle<Data, SessionFlashData>;
   /** The session manager that loaded it (a `StoreSessionManager` in store mode: `listSessions`, `revokeSession`, ...). */
   readonly manager: Manager;
   /** Role and permission extraction configured for the app. */
@@ -62,8 +62,8 @@ export class RequestState implements RequestSessionState<Data> {
   checkedRoute: string | undefined;
   /** True once a protecting rule covered the request: its response is then `private, no-store`. */
   guarded = false;
-  #session: Session<Data>;
-  readonly #operations: SessionOperations<Data, SessionData>;
+  #session: SessionHandle<Data>;
+  readonly #operations: SessionOperations<Data, AnySessionData>;
   readonly #tokens: TokenIssuer | undefined;
   readonly #issuesLazily: boolean;
   #replaced = false;
@@ -72,9 +72,9 @@ export class RequestState implements RequestSessionState<Data> {
   #token = '';
 
   constructor(
-    session: Session<Data>,
+    session: SessionHandle<Data>,
     manager: SessionManager<Data>,
-    operations: SessionOperations<Data, SessionData>,
+    operations: SessionOperations<Data, AnySessionData>,
     access: AccessHooks<Data> | undefined,
     tokens: TokenIssuer | undefined,
     storeUnavailable: boolean,
@@ -88,7 +88,7 @@ export class RequestState implements RequestSessionState<Data> {
     this.storeUnavailable = storeUnavailable;
   }
 
-  get session(): Session<Data> {
+  get session(): SessionHandle<Data> {
     return this.#session;
   }
 
@@ -108,7 +108,7 @@ export class RequestState implements RequestSessionState<Data> {
    * The session to write to: the current one, or, after a sign-out (`destroy()`), a fresh session
    * that takes its place for the rest of the request.
    */
-  writableSession(): Session<Data> {
+  writableSession(): SessionHandle<Data> {
     if (this.#session.isDestroyed) {
       this.#session = this.#operations.successor(this.#session);
       this.#replaced = true;

@@ -2,10 +2,13 @@
  * `sessionkit/server`: the current request's session, anywhere in a request.
  *
  * Call shapes of astro-sessionkit are kept: `getSession()`, `requireSession()`, `hasRole('admin')`,
- * `setSession(context, session)`, ... They work in every adapter (Astro, Hono, the fetch handler):
- * inside a request the pipeline runs, through `AsyncLocalStorage` (or the app's own context
- * store). Each helper also accepts the request's context as an optional argument (Astro's
+ * `setSession(session, context, { ttl })`, ... They work in every adapter (Astro, Hono, the fetch
+ * handler): inside a request the pipeline runs, through `AsyncLocalStorage` (or the app's own
+ * context store). Each helper also accepts the request's context as an optional argument (Astro's
  * `context` or `Astro`, Hono's `c`, the fetch handler's `context`), for runtimes without it.
+ *
+ * The data they return is typed by the app's declaration (`SessionkitTypes`, see
+ * {@link SignedInSessionData}); without one, by astro-sessionkit's session shape ({@link SessionUser}).
  *
  * @example
  * ```astro
@@ -21,7 +24,15 @@
  */
 import { SessionKitError } from '../core/errors.ts';
 import { promiseOf } from '../core/maybe-promise.ts';
-import { restartSessionLifetime, type Session, type SessionData } from '../core/session.ts';
+import {
+  type AnySessionData,
+  restartSessionLifetime,
+  restartSessionWindow,
+  type SessionData,
+  type SessionFlashData,
+  type SessionHandle,
+  type SessionkitTypes,
+} from '../core/session.ts';
 import {
   isAuthenticated as hasSignedInShape,
   MAX_ACCESS_ENTRIES,
@@ -31,8 +42,10 @@ import {
   sessionHasRole,
 } from '../guard/access.ts';
 import { getContextStore } from '../pipeline/context-store.ts';
+import { pendingSourceKey, type SessionSource } from '../pipeline/source.ts';
 import { type RequestSessionState, RequestState } from '../pipeline/state.ts';
 
+export type { SessionData, SessionFlashData, SessionHandle, SessionkitTypes } from '../core/session.ts';
 export {
   type ContextStore,
   createAsyncLocalContextStore,
@@ -56,30 +69,70 @@ export interface SessionUser {
 }
 
 /**
+ * The data of a signed-in session, as `getSession()` and `requireSession()` return it and
+ * `setSession()` takes it: the app's declared `SessionkitTypes['user']`, else its declared
+ * {@link SessionData} with a `userId`, else {@link SessionUser} (astro-sessionkit's `Session`).
+ */
+export type SignedInSessionData = SessionkitTypes extends { readonly user: infer User extends object }
+  ? User & { userId: string }
+  : SessionkitTypes extends { readonly data: object }
+    ? SessionData & { userId: string }
+    : SessionUser;
+
+/** Options of {@link setSession} and {@link updateSession}. */
+export interface SetSessionOptions {
+  /**
+   * The session's own lifetime, in seconds: it ends this long after this write (and, when expiry
+   * is rolling, after its last renewal), never after its absolute timeout. At most the idle
+   * timeout (`expiry.idleTimeoutSeconds`, or `sessionTtl`). Default: the idle timeout; for
+   * `updateSession`, the session keeps the lifetime it had.
+   */
+  ttl?: number;
+}
+
+/**
  * Anything that carries sessionkit's request state: an Astro `APIContext` or `Astro`, the fetch
  * handler's `context` (`{ locals }`), or Hono's `c` (`c.var.sessionkit`).
  */
 export type SessionContextLike = { locals: object } | { var: object };
 
-function carriedState(value: unknown): RequestSessionState | undefined {
+function holderOf(value: unknown): object | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const holder = (value as { locals?: unknown }).locals ?? (value as { var?: unknown }).var;
-  if (typeof holder !== 'object' || holder === null) return undefined;
-  return (holder as { sessionkit?: RequestSessionState }).sessionkit;
+  return typeof holder === 'object' && holder !== null ? holder : undefined;
+}
+
+function carriedState(value: unknown): RequestSessionState | undefined {
+  return (holderOf(value) as { sessionkit?: RequestSessionState } | undefined)?.sessionkit;
 }
 
 function isContextLike(value: unknown): value is SessionContextLike {
-  return carriedState(value) !== undefined;
+  return holderOf(value) !== undefined;
+}
+
+function noContext(): SessionKitError {
+  return new SessionKitError('ERR_NO_CONTEXT', 'No sessionkit request context here.', {
+    hint: 'Call this during a request that sessionkit handles (the Astro integration, sessionkit/hono or sessionkit/fetch), or pass the request context as an argument.',
+  });
+}
+
+function currentState(context: SessionContextLike | undefined): RequestSessionState | undefined {
+  return carriedState(context) ?? getContextStore()?.get();
 }
 
 function stateOf(context: SessionContextLike | undefined): RequestSessionState {
-  const state = carriedState(context) ?? getContextStore()?.get();
-  if (state === undefined) {
-    throw new SessionKitError('ERR_NO_CONTEXT', 'No sessionkit request context here.', {
-      hint: 'Call this during a request that sessionkit handles (the Astro integration, sessionkit/hono or sessionkit/fetch), or pass the request context as an argument.',
-    });
-  }
+  const state = currentState(context);
+  if (state === undefined) throw noContext();
   return state;
+}
+
+/**
+ * The session kept elsewhere that the request's adapter left for helpers called before the
+ * pipeline runs: in Astro's bridge mode, the app's own middleware runs first, and astro-sessionkit's
+ * "Set Up Your Session" step calls `setSession(data, context)` there.
+ */
+function pendingSourceOf(context: SessionContextLike | undefined): SessionSource | undefined {
+  return (holderOf(context) as { [pendingSourceKey]?: SessionSource } | undefined)?.[pendingSourceKey];
 }
 
 /**
@@ -91,22 +144,23 @@ function stateOf(context: SessionContextLike | undefined): RequestSessionState {
  * if (session) console.log(session.userId);
  * ```
  */
-export function getSession<User extends SessionUser = SessionUser>(context?: SessionContextLike): User | null {
+export function getSession(context?: SessionContextLike): SignedInSessionData | null {
   const { session } = stateOf(context);
-  return hasSignedInShape(session.data) ? (session.data as unknown as User) : null;
+  return hasSignedInShape(session.data) ? (session.data as unknown as SignedInSessionData) : null;
 }
 
 /**
  * The signed-in session data, or an `ERR_UNAUTHENTICATED` error (HTTP 401; the middleware turns it
- * into a sign-in redirect for pages and a JSON 401 for API requests).
+ * into a sign-in redirect for pages and a JSON 401 for API requests). Typed by the app's declared
+ * session data (see {@link SignedInSessionData}), with `userId` known to be there.
  *
  * @example
  * ```ts
  * const session = requireSession(); // TypeScript knows it is not null
  * ```
  */
-export function requireSession<User extends SessionUser = SessionUser>(context?: SessionContextLike): User {
-  const session = getSession<User>(context);
+export function requireSession(context?: SessionContextLike): SignedInSessionData {
+  const session = getSession(context);
   if (session === null) throw new SessionKitError('ERR_UNAUTHENTICATED', 'Sign-in required.');
   return session;
 }
@@ -118,11 +172,9 @@ export function isAuthenticated(context?: SessionContextLike): boolean {
 
 function signedIn(
   context: SessionContextLike | undefined,
-): { data: SessionUser; state: RequestSessionState } | undefined {
+): { data: AnySessionData; state: RequestSessionState } | undefined {
   const state = stateOf(context);
-  return hasSignedInShape(state.session.data)
-    ? { data: state.session.data as unknown as SessionUser, state }
-    : undefined;
+  return hasSignedInShape(state.session.data) ? { data: state.session.data as AnySessionData, state } : undefined;
 }
 
 /**
@@ -200,85 +252,181 @@ function assertSessionShape(value: unknown, where: string): asserts value is Ses
   }
 }
 
-/** Accepts both shipped argument orders: `(context, value)` and `(value, context?)`. */
-function orderArguments<T>(first: unknown, second: unknown): { value: T; context: SessionContextLike | undefined } {
-  if (isContextLike(first)) return { value: second as T, context: first };
-  return { value: first as T, context: isContextLike(second) ? second : undefined };
+/**
+ * The `ttl` of `options`, checked: a whole number of seconds from 1 to `maxSeconds`, or
+ * `undefined` when none is given.
+ */
+function ttlOf(options: SetSessionOptions | undefined, maxSeconds: number, where: string): number | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null || Object.keys(options).some((key) => key !== 'ttl')) {
+    throw new SessionKitError('ERR_SESSION_INVALID', `${where}: options must be { ttl?: number }.`);
+  }
+  const ttl = options.ttl;
+  if (ttl === undefined) return undefined;
+  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1) {
+    throw new SessionKitError(
+      'ERR_SESSION_INVALID',
+      `${where}: options.ttl must be a whole number of seconds (1 or more).`,
+    );
+  }
+  if (ttl > maxSeconds) {
+    throw new SessionKitError(
+      'ERR_SESSION_INVALID',
+      `${where}: options.ttl (${ttl} s) is longer than the idle timeout (${maxSeconds} s), which bounds every session's lifetime.`,
+      {
+        hint: `Raise expiry.idleTimeoutSeconds (the integration's sessionTtl) to at least ${ttl}, and expiry.absoluteTimeoutSeconds with it if needed; give the other sessions a shorter ttl.`,
+      },
+    );
+  }
+  return ttl;
+}
+
+/** The arguments of the three call shapes: `(context, value, options?)`, `(value, context?, options?)`, `(value, options?)`. */
+interface WriteArguments<T> {
+  readonly value: T;
+  readonly context: SessionContextLike | undefined;
+  readonly options: SetSessionOptions | undefined;
+}
+
+function orderArguments<T>(first: unknown, second: unknown, third: unknown): WriteArguments<T> {
+  if (isContextLike(first)) return { value: second as T, context: first, options: third as SetSessionOptions };
+  if (isContextLike(second)) return { value: first as T, context: second, options: third as SetSessionOptions };
+  return { value: first as T, context: undefined, options: (second ?? third) as SetSessionOptions | undefined };
 }
 
 /** The live session handle: after a sign-out, the fresh session that replaces the destroyed one. */
-function writableSession(state: RequestSessionState): Session<SessionData> {
+function writableSession(state: RequestSessionState): SessionHandle<AnySessionData, AnySessionData> {
   if (state instanceof RequestState) return state.writableSession();
   if (state.session.isDestroyed) {
     throw new SessionKitError('ERR_NO_CONTEXT', 'This request state was not made by sessionkit.', {
       hint: 'Use the state sessionkit passes in (context.locals.sessionkit), not a copy of it.',
     });
   }
-  return state.session;
+  return state.session as unknown as SessionHandle<AnySessionData, AnySessionData>;
 }
+
+/** The longest ttl a session of this request may have: the manager's idle timeout. */
+function maxTtlOf(state: RequestSessionState): number {
+  return state.manager.expiry.idleTimeoutSeconds;
+}
+
+/** The longest ttl for a session kept elsewhere (Astro's): its own expiry applies, bounded like a cookie's. */
+const maxSourceTtlSeconds = 400 * 24 * 60 * 60;
 
 const accessKeys = ['role', 'roles', 'permissions'] as const;
 
 /**
- * Signs a session in after authentication: replaces the session data and rotates the session id
- * (no fixation). Persisted when the response is sent. Both argument orders work. Resolves to the
- * session handle now in use (for `flash`, or `manager.describe` in store mode).
+ * Signs a session in after authentication: replaces the session data, rotates the session id
+ * (no fixation) and starts a new lifetime, of `options.ttl` seconds when given. Persisted when the
+ * response is sent. All of astro-sessionkit's argument orders work. In Astro's bridge mode it may
+ * also be called from the app's own middleware, before sessionkit's runs: it then writes the
+ * session into Astro's session, as astro-sessionkit's "Set Up Your Session" step did.
  *
- * @throws `ERR_SESSION_INVALID` when `userId` is missing or roles/permissions are malformed
+ * @throws `ERR_SESSION_INVALID` when `userId` is missing, roles/permissions are malformed or `ttl` is out of range
  *
  * @example
  * ```ts
- * const session = await setSession(context, { userId: user.id, email: user.email, role: user.role });
- * session.flash('notice', 'Signed in');
+ * await setSession({ userId: user.id, email: user.email, role: user.role }, context, { ttl: 3600 });
+ * getSessionHandle(context).flash('notice', 'Signed in');
  * ```
  */
-export function setSession(context: SessionContextLike, session: SessionUser): Promise<Session<SessionData>>;
-export function setSession(session: SessionUser, context?: SessionContextLike): Promise<Session<SessionData>>;
-export function setSession(first: unknown, second?: unknown): Promise<Session<SessionData>> {
-  const { value, context } = orderArguments<SessionUser>(first, second);
-  assertSessionShape(value, 'setSession()');
-  const state = stateOf(context);
+export function setSession(
+  context: SessionContextLike,
+  session: SignedInSessionData,
+  options?: SetSessionOptions,
+): Promise<void>;
+export function setSession(
+  session: SignedInSessionData,
+  context?: SessionContextLike,
+  options?: SetSessionOptions,
+): Promise<void>;
+export function setSession(session: SignedInSessionData, options?: SetSessionOptions): Promise<void>;
+export function setSession(first: unknown, second?: unknown, third?: unknown): Promise<void> {
+  const where = 'setSession()';
+  const { value, context, options } = orderArguments<SessionUser>(first, second, third);
+  assertSessionShape(value, where);
+  const state = currentState(context);
+  if (state === undefined) {
+    const source = pendingSourceOf(context);
+    if (source === undefined) throw noContext();
+    const ttlSeconds = ttlOf(options, maxSourceTtlSeconds, where);
+    return source.write({ action: 'save', data: { ...value }, replace: false, regenerate: false, ttlSeconds });
+  }
+  const ttlSeconds = ttlOf(options, maxTtlOf(state), where);
   return promiseOf(() => {
     const session = writableSession(state);
-    const writable = session as unknown as Session<Record<string, unknown>>;
-    for (const key of Object.keys(session.data)) if (!Object.hasOwn(value, key)) writable.unset(key);
-    for (const [key, entry] of Object.entries(value)) writable.set(key, entry);
+    for (const key of Object.keys(session.data)) if (!Object.hasOwn(value, key)) session.unset(key);
+    for (const [key, entry] of Object.entries(value)) session.set(key, entry);
     session.regenerate();
     restartSessionLifetime(session);
-    return session;
+    restartSessionWindow(session, ttlSeconds);
   });
+}
+
+/** Merges `updates` into the signed-in `current` data (checked); true when an access field changed. */
+function merged(
+  current: AnySessionData | undefined,
+  updates: AnySessionData,
+  where: string,
+): { data: AnySessionData; privilegeChanged: boolean } {
+  if (!hasSignedInShape(current)) {
+    throw new SessionKitError('ERR_UNAUTHENTICATED', `${where}: there is no signed-in session to update.`);
+  }
+  const data = { ...current, ...updates };
+  assertSessionShape(data, where);
+  const privilegeChanged = Object.keys(updates).some(
+    (key) =>
+      (accessKeys as readonly string[]).includes(key) &&
+      JSON.stringify(current?.[key]) !== JSON.stringify(updates[key]),
+  );
+  return { data, privilegeChanged };
 }
 
 /**
  * Updates fields of the signed-in session. A change of `role`, `roles` or `permissions` rotates
- * the session id, as any privilege change should.
+ * the session id, as any privilege change should. With `options.ttl`, the session's lifetime
+ * restarts at that many seconds; without, it keeps the one it had.
  *
  * @throws `ERR_UNAUTHENTICATED` when there is no signed-in session; `ERR_SESSION_INVALID` when the result is malformed
  *
  * @example
  * ```ts
- * await updateSession(context, { role: 'admin' });
+ * await updateSession({ role: 'admin' }, context);
  * ```
  */
-export function updateSession(context: SessionContextLike, updates: Partial<SessionUser>): Promise<void>;
-export function updateSession(updates: Partial<SessionUser>, context?: SessionContextLike): Promise<void>;
-export function updateSession(first: unknown, second?: unknown): Promise<void> {
-  const { value, context } = orderArguments<Partial<SessionUser>>(first, second);
-  const state = stateOf(context);
-  const current = state.session.data;
-  if (!hasSignedInShape(current)) {
-    throw new SessionKitError('ERR_UNAUTHENTICATED', 'updateSession(): there is no signed-in session to update.');
+export function updateSession(
+  context: SessionContextLike,
+  updates: Partial<SignedInSessionData>,
+  options?: SetSessionOptions,
+): Promise<void>;
+export function updateSession(
+  updates: Partial<SignedInSessionData>,
+  context?: SessionContextLike,
+  options?: SetSessionOptions,
+): Promise<void>;
+export function updateSession(updates: Partial<SignedInSessionData>, options?: SetSessionOptions): Promise<void>;
+export function updateSession(first: unknown, second?: unknown, third?: unknown): Promise<void> {
+  const where = 'updateSession()';
+  const { value, context, options } = orderArguments<AnySessionData>(first, second, third);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new SessionKitError('ERR_SESSION_INVALID', `${where}: the updates must be an object.`);
   }
-  assertSessionShape({ ...current, ...value }, 'updateSession()');
-  const writable = state.session as unknown as Session<Record<string, unknown>>;
-  let privilegeChanged = false;
-  for (const [key, entry] of Object.entries(value)) {
-    if ((accessKeys as readonly string[]).includes(key) && JSON.stringify(current[key]) !== JSON.stringify(entry)) {
-      privilegeChanged = true;
-    }
-    writable.set(key, entry);
+  const state = currentState(context);
+  if (state === undefined) {
+    const source = pendingSourceOf(context);
+    if (source === undefined) throw noContext();
+    const ttlSeconds = ttlOf(options, maxSourceTtlSeconds, where);
+    return source.read().then((current) => {
+      const { data, privilegeChanged } = merged(current, value, where);
+      return source.write({ action: 'save', data, replace: false, regenerate: privilegeChanged, ttlSeconds });
+    });
   }
-  if (privilegeChanged) state.session.regenerate();
+  const ttlSeconds = ttlOf(options, maxTtlOf(state), where);
+  const { privilegeChanged } = merged(state.session.data as AnySessionData, value, where);
+  const session = state.session as unknown as SessionHandle<AnySessionData, AnySessionData>;
+  for (const [key, entry] of Object.entries(value)) session.set(key, entry);
+  if (privilegeChanged) session.regenerate();
+  if (ttlSeconds !== undefined) restartSessionWindow(session, ttlSeconds);
   return Promise.resolve();
 }
 
@@ -295,7 +443,12 @@ export function updateSession(first: unknown, second?: unknown): Promise<void> {
  * ```
  */
 export function clearSession(context?: SessionContextLike): Promise<void> {
-  const state = stateOf(context);
+  const state = currentState(context);
+  if (state === undefined) {
+    const source = pendingSourceOf(context);
+    if (source === undefined) throw noContext();
+    return source.write({ action: 'destroy' });
+  }
   return promiseOf(() => {
     state.session.destroy();
     writableSession(state);
@@ -309,15 +462,16 @@ export function regenerateSession(context?: SessionContextLike): Promise<void> {
 }
 
 /**
- * The full session handle (`get`, `set`, `flash`, ...), for data beyond the signed-in user.
+ * The full session handle (`get`, `set`, `flash`, ...), for data beyond the signed-in user. Typed
+ * by the app's declared {@link SessionData} and {@link SessionFlashData}.
  *
  * @example
  * ```ts
  * const notice = getSessionHandle().flash('notice');
  * ```
  */
-export function getSessionHandle<Data extends SessionData = SessionData>(context?: SessionContextLike): Session<Data> {
-  return stateOf(context).session as unknown as Session<Data>;
+export function getSessionHandle(context?: SessionContextLike): SessionHandle<SessionData, SessionFlashData> {
+  return stateOf(context).session as unknown as SessionHandle<SessionData, SessionFlashData>;
 }
 
 /** The CSRF token to put in forms (`csrf_token` field) or fetch calls (`x-csrf-token` header). */

@@ -4,14 +4,7 @@
  * exactly these routes, so the suite can hold every adapter to the same answers.
  */
 import { Redis } from 'ioredis';
-import {
-  getCsrfToken,
-  getSessionHandle,
-  requireSession,
-  type SessionContextLike,
-  type SessionUser,
-  setSession,
-} from 'sessionkit/server';
+import { getCsrfToken, getSessionHandle, requireSession, type SessionContextLike, setSession } from 'sessionkit/server';
 import { redisStore } from 'sessionkit/stores/redis';
 
 /** The rules every app uses. */
@@ -55,7 +48,7 @@ export const routes: Record<string, Route> = {
     return Response.json({ ok: true });
   },
   'GET /dashboard': (_request, context) => {
-    const user = requireSession<SessionUser>(context);
+    const user = requireSession(context);
     const notice = getSessionHandle(context).flash('notice') as string | undefined;
     return page(`<h1>Welcome ${user.userId}</h1>${notice === undefined ? '' : `<p id="notice">${notice}</p>`}`);
   },

@@ -11,7 +11,7 @@ describe('bridge mode: guard-only adoption over Astro sessions, custom context s
     await server?.stop();
   });
 
-  it('guards on the session the app put in context.session.__session__', async () => {
+  it('ask-39 guards on the session the app put in context.session.__session__ (0.1.14 Set Up Your Session)', async () => {
     const anonymous = new Browser(server.url);
     expect((await anonymous.fetch('/dashboard')).status).toBe(303);
     const user = new Browser(server.url);

@@ -77,7 +77,7 @@ async function refusalOf(options: Parameters<typeof sessionkit>[0]): Promise<{ m
 }
 
 describe('src/pages/api/login.ts (setSession after authentication)', () => {
-  it('signs in: data in the session, session id rotated, cookie carries it to the next request', async () => {
+  it('ask-38 signs in with setSession(context, session) (0.1.14 order): data in the session, session id rotated, cookie carries it', async () => {
     let before = '';
     let after = '';
     const response = await inRequest(
@@ -151,7 +151,7 @@ describe('astro.config.mjs is plain data; functions move to src/sessionkit.ts', 
     });
   });
 
-  it('the access hooks work from src/sessionkit.ts', async () => {
+  it('ask-29 the access hooks (getRole, getPermissions) work from src/sessionkit.ts', async () => {
     const guard = createGuard({ rules: [{ pattern: '/admin/**', role: 'admin' }], access: runtimeConfig.access });
     const allowed = await guard.decide({ session: { userId: 'u1', primaryRole: 'admin' }, path: '/admin' });
     expect(allowed.action).toBe('allow');
@@ -161,7 +161,7 @@ describe('astro.config.mjs is plain data; functions move to src/sessionkit.ts', 
     expect(permissions).toEqual(['a', 'b']);
   });
 
-  it('an allow function in astro.config is refused, and the hint is the rule rewritten for src/sessionkit.ts', async () => {
+  it('ask-23b an allow function in astro.config is refused, and the hint is the rule rewritten for src/sessionkit.ts', async () => {
     // The astro-sessionkit README's "custom logic" rule.
     const allow = (session: { subscription?: string } | null) => session?.subscription === 'premium';
     const { message, hint } = await refusalOf({

@@ -43,6 +43,7 @@ describe('docs/configuration.md defaults match the code', () => {
     expectDefault('Expiry options', 'absoluteTimeoutSeconds', manager.expiry.absoluteTimeoutSeconds);
     expectDefault('Expiry options', 'idleTimeoutSeconds', manager.expiry.idleTimeoutSeconds);
     expectDefault('Expiry options', 'renewAfterFraction', defaultExpiry.renewAfterFraction);
+    expectDefault('Expiry options', 'rolling', manager.expiry.rolling);
     expect(manager.expiry.renewAfterSeconds).toBe(Math.floor(86400 * 0.1));
     const short = createSessionManager({ secrets: testSecrets[0], expiry: { absoluteTimeoutSeconds: 3600 } });
     expect(short.expiry.idleTimeoutSeconds).toBe(3600);

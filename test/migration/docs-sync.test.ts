@@ -15,8 +15,8 @@ const snippetsRoot = join(repoRoot, 'test/migration/snippets');
 const guides = readdirSync(join(repoRoot, 'docs/migration'))
   .filter((name) => name.endsWith('.md'))
   .map((name) => `docs/migration/${name}`);
-const otherDocs = ['docs/astro.md', 'docs/configuration.md', 'docs/runtimes.md'].filter((path) =>
-  existsSync(join(repoRoot, path)),
+const otherDocs = ['docs/astro.md', 'docs/configuration.md', 'docs/getting-started.md', 'docs/runtimes.md'].filter(
+  (path) => existsSync(join(repoRoot, path)),
 );
 const codeLanguages = new Set(['ts', 'js', 'mjs', 'astro', 'tsx']);
 
@@ -59,10 +59,13 @@ function blocksOf(doc: string): Block[] {
   return blocks;
 }
 
+/** Code files of the snippet folders (not what building them as apps leaves there, nor their package.json). */
 function snippetFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (['node_modules', 'dist', '.astro'].includes(entry.name)) return [];
     const path = join(dir, entry.name);
-    return entry.isDirectory() ? snippetFiles(path) : [relative(repoRoot, path)];
+    if (entry.isDirectory()) return snippetFiles(path);
+    return /\.(ts|mts|js|mjs|astro)$/.test(entry.name) ? [relative(repoRoot, path)] : [];
   });
 }
 
@@ -104,5 +107,47 @@ describe('docs/migration and the tested snippets are identical', () => {
       .filter((path) => !path.includes('/src/lib/'))
       .filter((path) => !shown.has(path));
     expect(missing).toEqual([]);
+  });
+});
+
+/** The conformance ids (`ask-07`, `ks-11..13`, expanded) in `text`. */
+function conformanceIds(text: string, prefix: string): Set<string> {
+  const ids = new Set<string>();
+  for (const match of text.matchAll(new RegExp(`\\b${prefix}-(\\d+)([a-z]?)(?:\\.\\.(\\d+))?\\b`, 'g'))) {
+    const first = Number(match[1]);
+    const last = match[3] === undefined ? first : Number(match[3]);
+    for (let id = first; id <= last; id++) ids.add(`${prefix}-${String(id).padStart(2, '0')}${match[2] ?? ''}`);
+  }
+  return ids;
+}
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (['node_modules', 'dist', '.astro', 'fixtures', 'apps', 'snippets'].includes(entry.name)) return [];
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(path);
+    return /\.(test|types)\.ts$/.test(entry.name) ? [path] : [];
+  });
+}
+
+describe('each guide’s conformance table lists every conformance test, and only those', () => {
+  const tests = testFiles(join(repoRoot, 'test'))
+    .map((path) => readFileSync(path, 'utf8'))
+    .join('\n');
+  it.each([
+    ['docs/migration/astro-sessionkit.md', 'ask'],
+    ['docs/migration/astro-session.md', 'as'],
+    ['docs/migration/kit-session.md', 'ks'],
+  ])('%s', (guide, prefix) => {
+    const text = readFileSync(join(repoRoot, guide), 'utf8');
+    const section = text.slice(text.indexOf('\n## Conformance'));
+    expect(section.length, `${guide} has a "## Conformance" section`).toBeLessThan(text.length);
+    const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| ---'));
+    for (const line of rows.slice(1)) {
+      const cells = line.split(' | ');
+      expect(cells[1], `${guide}: ${line}`).toMatch(/^(same|differs)\b/);
+    }
+    const listed = conformanceIds(rows.map((line) => line.split(' | ').at(-1)).join(' '), prefix);
+    expect([...listed].sort()).toEqual([...conformanceIds(tests, prefix)].sort());
   });
 });

@@ -22,6 +22,7 @@ describe('package surface', () => {
         '.',
         './astro',
         './astro/config',
+        './compat/astro-sessionkit',
         './compat/kit-session',
         './csrf',
         './fetch',

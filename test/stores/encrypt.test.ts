@@ -42,11 +42,70 @@ describe('encryptStore', () => {
     for (const plain of ['alice@example.test', 'welcome-flash', 'SecretBrowser', '198.51.100.77']) {
       expect(raw).not.toContain(plain);
     }
-    expect(raw).toContain('enc-user'); // the user id stays readable: it is the index
+    expect(raw).not.toContain('enc-user'); // the index holds a keyed hash of the user id
+    expect(await inner.listByUser('enc-user', Math.floor(Date.now() / 1000))).toEqual([]);
     expect((await manager.load(jar.header())).session.data).toMatchObject({ email: 'alice@example.test' });
     expect(await manager.listSessions('enc-user')).toEqual([
       expect.objectContaining({ userAgent: 'SecretBrowser/1.0', ip: '198.51.100.77' }),
     ]);
+    expect(await manager.revokeUserSessions('enc-user')).toBe(1);
+    expect(await manager.load(jar.header())).toMatchObject({ status: 'rejected', reason: 'revoked' });
+  });
+
+  it('the index hash is keyed: another secret gives another hash, so the store alone cannot confirm a guessed id', async () => {
+    const inner = memoryStore();
+    const one = createKeyRing(testSecrets[0]);
+    const other = createKeyRing(testSecrets[1]);
+    await signIn(createSessionManager({ secrets: one, store: encryptStore(inner, { keyRing: one }) }));
+    await signIn(createSessionManager({ secrets: other, store: encryptStore(inner, { keyRing: other }) }));
+    const owners = JSON.parse(inner.dump()) as { userId?: string }[] | Record<string, { userId?: string }>;
+    const hashes = new Set(Object.values(owners).map((row) => JSON.stringify(row).match(/"userId":"([^"]+)"/)?.[1]));
+    expect(hashes.size).toBe(2);
+    for (const hash of hashes) expect(hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('after a key rotation, sessions indexed under the old key are still listed and revoked', async () => {
+    const inner = memoryStore();
+    const oldRing = createKeyRing(testSecrets[1]);
+    const before = createSessionManager({ secrets: oldRing, store: encryptStore(inner, { keyRing: oldRing }) });
+    const { jar: oldJar } = await signIn(before);
+    const rotatedRing = createKeyRing([testSecrets[0], testSecrets[1]]);
+    const rotated = createSessionManager({
+      secrets: rotatedRing,
+      store: encryptStore(inner, { keyRing: rotatedRing }),
+    });
+    const { jar: newJar } = await signIn(rotated);
+    expect(await rotated.listSessions('enc-user')).toHaveLength(2);
+    expect(await rotated.revokeUserSessions('enc-user')).toBe(2);
+    for (const jar of [oldJar, newJar]) {
+      expect(await rotated.load(jar.header())).toMatchObject({ status: 'rejected', reason: 'revoked' });
+    }
+  });
+
+  it('rows written with a readable user id (before the index was hashed) are still listed and revoked', async () => {
+    const inner = memoryStore();
+    const keyRing = createKeyRing(testSecrets[0]);
+    const manager = createSessionManager({ secrets: keyRing, store: encryptStore(inner, { keyRing }) });
+    const { id } = await signIn(manager);
+    const row = (await inner.get(id))!;
+    const legacyId = 'legacy-session-id';
+    await inner.create({ ...row, id: legacyId, userId: 'enc-user' }, { deadline: row.expiresAt + 3600 });
+    const listed = await manager.listSessions('enc-user');
+    expect(listed.map((info) => info.id).sort()).toEqual([id, legacyId].sort());
+    expect(await manager.revokeUserSessions('enc-user')).toBe(2);
+  });
+
+  it('a change of owner moves the session between users in the index', async () => {
+    const inner = memoryStore();
+    const keyRing = createKeyRing(testSecrets[0]);
+    const manager = createSessionManager({ secrets: keyRing, store: encryptStore(inner, { keyRing }) });
+    const { jar } = await signIn(manager);
+    const { session } = await manager.load(jar.header());
+    session.set('userId', 'next-user');
+    jar.apply(await manager.commit(session));
+    expect(await manager.listSessions('enc-user')).toEqual([]);
+    expect(await manager.listSessions('next-user')).toHaveLength(1);
+    expect((await manager.load(jar.header())).session.get('userId')).toBe('next-user');
   });
 
   it('a value moved to another key or session does not open (tampered)', async () => {

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childEnv } from './child-env.ts';
 import { addBrowserFetchSite } from './fetch-site.ts';
@@ -14,26 +15,40 @@ export { childEnv, freePort };
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const fixturesRoot = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const astroBin = `${repoRoot}node_modules/astro/bin/astro.mjs`;
+// The platform's fetch, kept: a test may stand in for the global one (a page script's `fetch`).
+const nativeFetch = globalThis.fetch;
+
+/**
+ * Makes `import 'sessionkit/...'` in the apps under `dir` (an absolute path ending in `/`) resolve to
+ * this repository, like a workspace link: `dir/node_modules/sessionkit` points at the repository.
+ */
+export function linkPackageInto(dir: string): void {
+  if (!existsSync(`${repoRoot}dist/index.js`)) throw new Error('Build the library first: npm run build');
+  const modules = `${dir}node_modules`;
+  mkdirSync(modules, { recursive: true });
+  const link = `${modules}/sessionkit`;
+  if (!existsSync(link)) symlinkSync(relative(modules, repoRoot) || '.', link, 'dir');
+}
 
 /** Makes `import 'sessionkit/...'` in fixtures resolve to this repository (like a workspace link). */
 export function linkPackageIntoFixtures(): void {
-  if (!existsSync(`${repoRoot}dist/index.js`)) throw new Error('Build the library first: npm run build');
-  const modules = `${fixturesRoot}node_modules`;
-  mkdirSync(modules, { recursive: true });
-  const link = `${modules}/sessionkit`;
-  if (!existsSync(link)) symlinkSync('../../..', link, 'dir');
+  linkPackageInto(fixturesRoot);
 }
 
 /** Runs `astro build` for a fixture and returns its output; throws with the output on failure. */
 export function buildFixture(name: string, env: Record<string, string> = {}): string {
-  linkPackageIntoFixtures();
-  const root = `${fixturesRoot}${name}`;
+  return buildApp(`${fixturesRoot}${name}`, env);
+}
+
+/** Runs `astro build` for the app at `root` (its parent folder linked with {@link linkPackageInto}). */
+export function buildApp(root: string, env: Record<string, string> = {}): string {
+  linkPackageInto(`${dirname(root)}/`);
   rmSync(`${root}/dist`, { recursive: true, force: true });
   const result = spawnSync(process.execPath, [astroBin, 'build', '--root', root], {
     encoding: 'utf8',
     env: childEnv(env),
   });
-  if (result.status !== 0) throw new Error(`astro build ${name} failed:\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0) throw new Error(`astro build ${root} failed:\n${result.stdout}\n${result.stderr}`);
   return `${result.stdout}\n${result.stderr}`;
 }
 
@@ -49,7 +64,7 @@ async function waitForServer(url: string, child: ChildProcess, output: () => str
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${output()}`);
     try {
-      await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+      await nativeFetch(url, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
       return;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -96,9 +111,13 @@ export function startServerProcess(
 }
 
 /** Serves a built fixture with the @astrojs/node standalone server. */
-export async function serveBuiltFixture(name: string, env: Record<string, string> = {}): Promise<FixtureServer> {
+export function serveBuiltFixture(name: string, env: Record<string, string> = {}): Promise<FixtureServer> {
+  return serveBuiltApp(`${fixturesRoot}${name}`, env);
+}
+
+/** Serves the built app at `root` with the @astrojs/node standalone server. */
+export async function serveBuiltApp(root: string, env: Record<string, string> = {}): Promise<FixtureServer> {
   const port = await freePort();
-  const root = `${fixturesRoot}${name}`;
   return startServerProcess(
     [`${root}/dist/server/entry.mjs`],
     root,
@@ -134,7 +153,7 @@ export class Browser {
     // Concatenate instead of resolving, so paths such as `//admin` reach the server as written.
     const url = path.startsWith('/') ? `${this.base}${path}` : path;
     addBrowserFetchSite(headers, url);
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    const response = await nativeFetch(url, { ...init, headers, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';');
       const name = pair.slice(0, pair.indexOf('='));

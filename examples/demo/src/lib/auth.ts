@@ -2,20 +2,17 @@
  * Signing in and out with sessionkit, and flash messages. Used by the pages' POST handlers.
  */
 import type { APIContext, AstroGlobal } from 'astro';
-import { clearSession, getSessionHandle, regenerateSession, setSession } from 'sessionkit/server';
+import {
+  clearSession,
+  getSessionHandle,
+  regenerateSession,
+  type SignedInSessionData,
+  setSession,
+} from 'sessionkit/server';
 import type { User } from './users.ts';
 
-/** What the demo keeps in a signed-in session (the guard reads userId, role and permissions). */
-export interface DemoSession {
-  [key: string]: unknown;
-  userId: string;
-  email: string;
-  name: string;
-  role: string;
-  permissions: string[];
-  /** The dashboard counter. */
-  count?: number;
-}
+/** A signed-in session of the demo (declared in `src/sessionkit-types.ts`). */
+export type DemoSession = SignedInSessionData;
 
 type Context = APIContext | AstroGlobal;
 

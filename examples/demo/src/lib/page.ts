@@ -32,7 +32,7 @@ function text(value: unknown): string | undefined {
  */
 export function pageState(astro: AstroGlobal, options: { forms?: boolean } = {}): PageState {
   const state = astro.locals.sessionkit;
-  const user = getSession<DemoSession>(astro);
+  const user = getSession(astro);
   // Reading the token for an anonymous visitor starts a session (a cookie), so only pages with
   // forms ask for it: a visit to the landing page stays cookie-free.
   const csrfToken = options.forms === true || user !== null ? state.csrfToken : '';

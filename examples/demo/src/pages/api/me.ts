@@ -1,13 +1,12 @@
 import type { APIRoute } from 'astro';
 import { requireSession } from 'sessionkit/server';
-import type { DemoSession } from '../../lib/auth.ts';
 
 /**
  * The signed-in user as JSON. Guarded by { pattern: '/api/me', authenticated: true }: signed out,
  * the guard answers 401 JSON before this runs (and requireSession() would too).
  */
 export const GET: APIRoute = (context) => {
-  const user = requireSession<DemoSession>(context);
+  const user = requireSession(context);
   const { session } = context.locals.sessionkit;
   return Response.json({
     user: { id: user.userId, email: user.email, name: user.name, role: user.role, permissions: user.permissions },
