@@ -29,6 +29,7 @@ import {
   type SessionStore,
   type StoredSession,
   type StoredSessionInfo,
+  StoredSessionsPartlyDeleted,
   StoredSessionUnreadable,
 } from '../core/store.ts';
 
@@ -192,8 +193,24 @@ export function encryptStore<Store extends SessionStore>(store: Store, options: 
     },
     async deleteByUser(userId, exceptId) {
       const lookups = await indexLookups(userId);
-      const deleted = await Promise.all(lookups.map((stored) => store.deleteByUser(stored, exceptId)));
-      return [...new Set(deleted.flat())];
+      // Every lookup runs to its end, so a failure in one still reports what the others deleted.
+      const settled = await Promise.allSettled(lookups.map((stored) => store.deleteByUser(stored, exceptId)));
+      const deleted = new Set<string>();
+      let failure: unknown;
+      for (const outcome of settled) {
+        if (outcome.status === 'rejected') {
+          failure ??= outcome.reason;
+          if (outcome.reason instanceof StoredSessionsPartlyDeleted)
+            for (const id of outcome.reason.deletedIds) deleted.add(id);
+        } else for (const id of outcome.value) deleted.add(id);
+      }
+      if (failure !== undefined) {
+        throw new StoredSessionsPartlyDeleted(
+          [...deleted],
+          failure instanceof StoredSessionsPartlyDeleted ? failure.cause : failure,
+        );
+      }
+      return [...deleted];
     },
     ...(store.sweep === undefined ? {} : { sweep: (nowSeconds: number) => store.sweep!(nowSeconds) }),
   };

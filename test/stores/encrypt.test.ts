@@ -1,5 +1,6 @@
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
+import { isSessionKitError, type SessionKitError } from '../../src/core/errors.ts';
 import { createKeyRing } from '../../src/core/keyring.ts';
 import { createSessionManager, type StoreSessionManager } from '../../src/core/manager.ts';
 import { encryptStore } from '../../src/stores/encrypt.ts';
@@ -93,6 +94,27 @@ describe('encryptStore', () => {
     const listed = await manager.listSessions('enc-user');
     expect(listed.map((info) => info.id).sort()).toEqual([id, legacyId].sort());
     expect(await manager.revokeUserSessions('enc-user')).toBe(2);
+  });
+
+  it('revoke-all failing on one index lookup still reports what the other lookups revoked', async () => {
+    const inner = memoryStore();
+    const keyRing = createKeyRing(testSecrets[0]);
+    const manager = createSessionManager({ secrets: keyRing, store: encryptStore(inner, { keyRing }) });
+    const { id } = await signIn(manager);
+    const row = (await inner.get(id))!;
+    await inner.create({ ...row, id: 'legacy-session-id', userId: 'enc-user' }, { deadline: row.expiresAt + 3600 });
+    // The lookup under the readable id (rows from before hashing) fails; the hashed one succeeds.
+    const deleteByUser = inner.deleteByUser.bind(inner);
+    inner.deleteByUser = async (userId, exceptId) => {
+      if (userId === 'enc-user') throw new Error('connection reset');
+      return deleteByUser(userId, exceptId);
+    };
+    const error = await manager.revokeUserSessions('enc-user').catch((caught: unknown) => caught);
+    expect(isSessionKitError(error, 'ERR_STORE_UNAVAILABLE')).toBe(true);
+    expect((error as SessionKitError).revocation).toEqual({ revokedSessionIds: [id], complete: false });
+    expect(await inner.get(id)).toBeUndefined();
+    inner.deleteByUser = deleteByUser;
+    expect(await manager.revokeUserSessions('enc-user')).toBe(1); // the retry revokes the rest
   });
 
   it('a change of owner moves the session between users in the index', async () => {
