@@ -9,11 +9,18 @@
 import type { MiddlewareHandler } from 'astro';
 import { recheckRoute, runRequest } from '../pipeline/handle.ts';
 import { RequestState } from '../pipeline/state.ts';
+import { onPrerenderedPage } from './error-display.ts';
 import { bridged, getPipeline } from './runtime.ts';
 
 /** The `pre` middleware. Bridge mode runs the pipeline in the `post` one instead. */
 export const onRequest: MiddlewareHandler = (context, next) => {
-  if (context.isPrerendered || bridged) return next();
+  if (context.isPrerendered) {
+    // No session at build time: a helper called there is told why, instead of "no context".
+    return next().catch((error: unknown) => {
+      throw onPrerenderedPage(error, context.routePattern);
+    });
+  }
+  if (bridged) return next();
   const pipeline = getPipeline();
   const existing = (context.locals as { sessionkit?: unknown }).sessionkit;
   const chain = () => next();
