@@ -43,45 +43,43 @@ function skipLiteral(source: string, start: number): number {
   return index + 1;
 }
 
-/** The offset of the bracket closing the one at `open`. */
-function closingOf(source: string, open: number): number {
+/**
+ * Walks `source` from `from`, skipping strings, template literals and comments, and calls `visit`
+ * with each character and the bracket depth after it; stops at the first `visit` that says so and
+ * returns that offset (or the end of the text).
+ */
+function walk(source: string, from: number, visit: (char: string, index: number, depth: number) => boolean): number {
   let depth = 0;
-  for (let index = open; index < source.length; index++) {
+  for (let index = from; index < source.length; index++) {
     const skipped = skipLiteral(source, index);
     if (skipped !== index) {
       index = skipped - 1;
       continue;
     }
-    const char = source[index];
-    if (char === '(' || char === '[' || char === '{') depth++;
-    else if (char === ')' || char === ']' || char === '}') {
-      depth--;
-      if (depth === 0) return index;
-    }
+    const char = source[index] as string;
+    if ('([{'.includes(char)) depth++;
+    else if (')]}'.includes(char)) depth--;
+    if (visit(char, index, depth)) return index;
   }
   return source.length;
 }
 
+/** The offset of the bracket closing the one at `open`. */
+function closingOf(source: string, open: number): number {
+  return walk(source, open, (char, _, depth) => depth === 0 && ')]}'.includes(char));
+}
+
 /** The top-level properties of the object literal whose `{` is at `open`, as written. */
 function propertiesOf(source: string, open: number): string[] {
-  const close = closingOf(source, open);
   const properties: string[] = [];
   let start = open + 1;
-  let depth = 0;
-  for (let index = open + 1; index < close; index++) {
-    const skipped = skipLiteral(source, index);
-    if (skipped !== index) {
-      index = skipped - 1;
-      continue;
-    }
-    const char = source[index];
-    if (char === '(' || char === '[' || char === '{') depth++;
-    else if (char === ')' || char === ']' || char === '}') depth--;
-    else if (char === ',' && depth === 0) {
+  const close = walk(source, open, (char, index, depth) => {
+    if (char === ',' && depth === 1) {
       properties.push(source.slice(start, index));
       start = index + 1;
     }
-  }
+    return depth === 0 && ')]}'.includes(char);
+  });
   properties.push(source.slice(start, close));
   return properties.map(withoutComments).filter((property) => property !== '');
 }
