@@ -17,6 +17,7 @@ import { allBlocks, documents, repoRoot, shellLanguages, where } from './blocks.
 
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
   version: string;
+  scripts: Record<string, string>;
   repository?: { url?: string };
 };
 
@@ -62,6 +63,19 @@ describe('shell blocks', () => {
         ),
         command,
       ).toBe(0);
+  });
+
+  it("README's contributor commands and command table name this repository's npm scripts", () => {
+    const section =
+      /## Working on sessionkit\n([\s\S]*?)\n## /.exec(readFileSync(join(repoRoot, 'README.md'), 'utf8'))?.[1] ?? '';
+    const code = [...section.matchAll(/```[a-z]*\n([\s\S]*?)```|`([^`\n]+)`/g)]
+      .map((match) => match[1] ?? match[2])
+      .join('\n');
+    const scripts = [...code.matchAll(/\bnpm (?:run )?([a-z][\w:-]*)/g)]
+      .map((match) => match[1] as string)
+      .filter((name) => name !== 'install');
+    expect(new Set(scripts)).toEqual(new Set(['start', 'test', 'bench', 'soak', 'screenshots']));
+    for (const script of scripts) expect(manifest.scripts[script], script).toBeDefined();
   });
 
   it('the Redis Cluster node configuration is one redis-server runs with', async () => {
