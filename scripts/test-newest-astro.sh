@@ -23,5 +23,6 @@ versions=$(node -p "['astro','@astrojs/node','@astrojs/cloudflare','vite'].map((
 echo "node $(node --version); newest: $versions (lockfile: $(cd "$repo" && node -p "require('astro/package.json').version"))"
 npm run --silent build
 # Every suite that builds or serves an Astro app, then the browser tests.
-npx vitest run test/astro test/adapters/astro.test.ts test/security test/migration test/runtimes/workerd.test.ts
+npx vitest run test/astro test/adapters/astro.test.ts test/security test/migration test/runtimes/workerd.test.ts \
+  test/docs/getting-started.test.ts
 npx vitest run --config vitest.e2e.config.ts

@@ -8,6 +8,7 @@
  */
 import type { AstroIntegration } from 'astro';
 import type { SessionkitIntegrationOptions } from './config.ts';
+import { captureCallSite, forAstro, rememberCallSite } from './error-display.ts';
 
 type Hooks = AstroIntegration['hooks'];
 type HookName = 'astro:config:setup' | 'astro:config:done' | 'astro:routes:resolved';
@@ -27,6 +28,9 @@ const integrationEntry = 'sessionkit/astro';
  * ```
  */
 export default function sessionkit(options: SessionkitIntegrationOptions = {}): AstroIntegration {
+  // Errors the options cause point at this call, in the app's astro.config.
+  const site = captureCallSite(sessionkit);
+  rememberCallSite(options, site);
   let loaded: Promise<Hooks> | undefined;
   const hooks = (): Promise<Hooks> => {
     loaded ??= (import(/* @vite-ignore */ integrationEntry) as Promise<IntegrationModule>).then(
@@ -37,7 +41,11 @@ export default function sessionkit(options: SessionkitIntegrationOptions = {}): 
   const forward = <Name extends HookName>(name: Name): NonNullable<Hooks[Name]> => {
     const call = async (parameters: unknown): Promise<void> => {
       const hook = (await hooks())[name] as ((parameters: unknown) => void | Promise<void>) | undefined;
-      await hook?.(parameters);
+      try {
+        await hook?.(parameters);
+      } catch (error) {
+        throw forAstro(error, site);
+      }
     };
     return call as NonNullable<Hooks[Name]>;
   };

@@ -19,6 +19,7 @@
  */
 import type { AstroIntegration } from 'astro';
 import type { SessionkitIntegrationOptions } from './config.ts';
+import { captureCallSite, rememberedCallSite } from './error-display.ts';
 import { createIntegration } from './integration.ts';
 
 export type {
@@ -43,12 +44,16 @@ export type {
  */
 export function sessionkit(options: SessionkitIntegrationOptions = {}): AstroIntegration {
   // This module is `dist/astro/index.js`; the files Astro loads are built next to it.
-  return createIntegration(options, {
-    middleware: new URL('./middleware.js', import.meta.url),
-    middlewarePost: new URL('./middleware-post.js', import.meta.url),
-    toolbar: new URL('./toolbar.js', import.meta.url),
-    inspect: new URL('./inspect.js', import.meta.url),
-  });
+  return createIntegration(
+    options,
+    {
+      middleware: new URL('./middleware.js', import.meta.url),
+      middlewarePost: new URL('./middleware-post.js', import.meta.url),
+      toolbar: new URL('./toolbar.js', import.meta.url),
+      inspect: new URL('./inspect.js', import.meta.url),
+    },
+    rememberedCallSite(options) ?? captureCallSite(sessionkit),
+  );
 }
 
 export default sessionkit;

@@ -10,6 +10,7 @@ import type { SessionHandle } from '../core/session.ts';
 import type { GuardExplanation } from '../guard/index.ts';
 import type { RequestSessionState } from '../pipeline/state.ts';
 import { getPipeline } from './runtime.ts';
+import { type InspectedValue, shapeOf } from './toolbar-values.ts';
 
 /** Rendered on demand: it shows the visitor's own session. */
 export const prerender = false;
@@ -17,28 +18,21 @@ export const prerender = false;
 /** Session fields the guard reads: shown as they are, because debugging access needs them. */
 const visibleKeys = new Set(['userId', 'role', 'roles', 'permissions']);
 
-/** A value's shape without its content: `string(17)`, `number`, `array(3)`, `object(4 keys)`. */
-export function redact(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `array(${value.length})`;
-  if (typeof value === 'string') return `string(${value.length})`;
-  if (typeof value === 'object') return `object(${Object.keys(value).length} keys)`;
-  return typeof value;
-}
-
 /** The session as the toolbar shows it. */
 export interface InspectedSession {
   readonly id: string;
   readonly isNew: boolean;
   readonly createdAt: number;
   readonly expiresAt: number;
-  readonly data: Readonly<Record<string, unknown>>;
+  readonly data: Readonly<Record<string, InspectedValue>>;
 }
 
 /** Redacts a session for display: ids shortened, values other than identity and access replaced by their shape. */
 export function inspectSession(session: SessionHandle<Record<string, unknown>>): InspectedSession {
-  const data: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(session.data)) data[key] = visibleKeys.has(key) ? value : redact(value);
+  const data: Record<string, InspectedValue> = {};
+  for (const [key, value] of Object.entries(session.data)) {
+    data[key] = visibleKeys.has(key) ? { value } : { hidden: shapeOf(value) };
+  }
   return {
     id: `${session.id.slice(0, 6)}…`,
     isNew: session.isNew,

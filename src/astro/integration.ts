@@ -6,15 +6,18 @@
  *
  * @module
  */
-import { existsSync } from 'node:fs';
-import { relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AstroIntegration } from 'astro';
+import type { AstroIntegration, AstroIntegrationLogger } from 'astro';
 import { configError } from '../core/errors.ts';
 import { assertOptionsObject } from '../core/options.ts';
-import { createGuard } from '../guard/index.ts';
+import { createNamedGuard } from '../guard/guard.ts';
 import type { SessionkitIntegrationOptions } from './config.ts';
 import { dataModuleSource } from './config-data.ts';
+import { optionText } from './config-source.ts';
+import { envFileDefines } from './env-files.ts';
+import { astroRuleName, type CallSite, forAstro } from './error-display.ts';
 import {
   anySignedInSession,
   checkLegacyOptions,
@@ -24,6 +27,8 @@ import {
   type ShadowedExclusion,
   shadowedWarning,
 } from './legacy-options.ts';
+import { type OptionHintContext, unknownOptionError } from './option-hints.ts';
+import { serverOnlyPlugin } from './server-only.ts';
 
 const virtualId = 'virtual:sessionkit/config';
 const resolvedVirtualId = `\0${virtualId}`;
@@ -66,14 +71,27 @@ export interface IntegrationWarnings {
 /** Keys astro-sessionkit accepted in `astro.config` whose values are functions: they belong in the runtime config file. */
 const behaviourKeys = ['access', 'runWithContext', 'getContextStore'] as const;
 
-/** Validates integration options (plain data only) and fills defaults. */
+/**
+ * Validates integration options (plain data only) and fills defaults.
+ *
+ * @param hints - what an error about an option that belongs elsewhere can say about the project
+ */
 export function resolveIntegrationOptions(
   options: SessionkitIntegrationOptions = {},
   base = '/',
+  hints: Partial<OptionHintContext> = {},
 ): ResolvedIntegrationOptions {
   const where = 'sessionkit()';
-  assertOptionsObject(options, optionKeys, where);
   const configFile = options.configFile ?? 'src/sessionkit.ts';
+  if (typeof options === 'object' && options !== null) {
+    const context: OptionHintContext = { configFile, configFileExists: false, ...hints };
+    for (const key of Object.keys(options)) {
+      if (optionKeys.includes(key)) continue;
+      const error = unknownOptionError(key, options as Record<string, unknown>, context);
+      if (error !== undefined) throw error;
+    }
+  }
+  assertOptionsObject(options, optionKeys, where);
   dataModuleSource(options as Record<string, unknown>, configFile);
   for (const key of behaviourKeys) {
     if ((options as Record<string, unknown>)[key] !== undefined) {
@@ -122,13 +140,18 @@ export function integrationWarnings(options: ResolvedIntegrationOptions): Integr
 
 /** The guard for the integration's own rules (with `globalProtect`'s), as the runtime builds it. */
 function compileGuard(options: ResolvedIntegrationOptions, base: string) {
-  return createGuard({
-    rules: [...options.protect, ...globalProtectRules(options, options.protect, anySignedInSession).rules],
-    loginPath: options.loginPath,
-    apiPrefixes: options.apiPrefixes,
-    caseSensitive: options.caseSensitive,
-    base,
-  });
+  const name = (index: number) => astroRuleName(index, options.protect.length, '');
+  const names = { where: 'sessionkit()', rule: name, ruleRef: name };
+  return createNamedGuard(
+    {
+      rules: [...options.protect, ...globalProtectRules(options, options.protect, anySignedInSession).rules],
+      loginPath: options.loginPath,
+      apiPrefixes: options.apiPrefixes,
+      caseSensitive: options.caseSensitive,
+      base,
+    },
+    names,
+  );
 }
 
 /** The source of `virtual:sessionkit/config`. */
@@ -202,9 +225,46 @@ function typesSpecifier(root: URL, configFile: string): string {
   return specifier.startsWith('.') ? specifier : `./${specifier}`;
 }
 
+/** The options as written in the config file that called `sessionkit()`, for error hints. */
+function writtenOption(site: CallSite | undefined, root: URL, configFile: string) {
+  if (site === undefined) return undefined;
+  let source: string | undefined;
+  const moveTo = dirname(fileURLToPath(new URL(configFile, root)));
+  const rewrite = (specifier: string) => {
+    const target = relative(moveTo, resolve(dirname(site.file), specifier)).replaceAll('\\', '/');
+    return target.startsWith('.') ? target : `./${target}`;
+  };
+  return (key: string) => {
+    try {
+      source ??= readFileSync(site.file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    return optionText(source, site.line, site.column, key, rewrite);
+  };
+}
+
+/** A route the guard protects but Astro prerenders: served as a static file no rule sees. */
+function prerenderedWarning(routes: readonly { pattern: string; entrypoint: string }[], hasAdapter: boolean): string {
+  const list = routes.map((route) => `${route.pattern} (${route.entrypoint})`).join(', ');
+  const fix = hasAdapter
+    ? "add `export const prerender = false` to each page, or set output: 'server' in astro.config"
+    : "this project has no adapter, so every page is prerendered: add one (`npx astro add node`), then set output: 'server' in astro.config (or add `export const prerender = false` to each of these pages)";
+  return `${routes.length === 1 ? 'A protected route is' : 'Protected routes are'} prerendered: ${list}. Prerendered pages are HTML written at build time and served as files: no rule protects them and no session reaches them. Fix: ${fix}.`;
+}
+
+/** True when `.env` files Astro reads for `mode` set `name` (as Vite's loadEnv reads them). */
+function setInEnvFiles(root: URL, envDir: unknown, mode: string, name: string): boolean {
+  const dir = typeof envDir === 'string' ? resolve(fileURLToPath(root), envDir) : fileURLToPath(root);
+  const value = envFileDefines(dir, mode)[name];
+  return value !== undefined && value.trim() !== '';
+}
+
 /**
  * The sessionkit Astro integration, handing Astro the given files. Works with no options
  * (sealed-cookie sessions, CSRF on, no rules) and with astro-sessionkit's options.
+ *
+ * @param site - where the app called `sessionkit()`: errors its options cause point there
  *
  * @example
  * ```js
@@ -214,7 +274,16 @@ function typesSpecifier(root: URL, configFile: string): string {
 export function createIntegration(
   options: SessionkitIntegrationOptions,
   entrypoints: IntegrationEntrypoints,
+  site?: CallSite,
 ): AstroIntegration {
+  // Astro resolves routes more than once per build: each warning is printed once.
+  const warned = new Set<string>();
+  let hasAdapter = false;
+  const warnOnce = (logger: AstroIntegrationLogger, message: string) => {
+    if (warned.has(message)) return;
+    warned.add(message);
+    logger.warn(message);
+  };
   return {
     name: 'sessionkit',
     hooks: {
@@ -228,69 +297,81 @@ export function createIntegration(
         injectRoute,
         logger,
       }) {
-        const resolved = resolveIntegrationOptions(options, config.base);
-        const configFile = findConfigFile(config.root, options.configFile);
-        if (configFile === undefined) {
-          for (const candidate of defaultConfigFiles) addWatchFile(new URL(candidate, config.root));
-        }
-        const source = virtualModuleSource(resolved, configFile, { base: config.base, dev: command === 'dev' });
-        updateConfig({
-          env: {
-            schema: {
-              [resolved.secretEnv]: { context: 'server', access: 'secret', type: 'string', optional: true },
-            },
-          },
-          vite: {
-            ssr: { noExternal: ['sessionkit'] },
-            plugins: [
-              {
-                name: 'sessionkit:config',
-                resolveId: (id: string) => (id === virtualId ? resolvedVirtualId : undefined),
-                load: (id: string) => (id === resolvedVirtualId ? source : undefined),
+        hasAdapter = config.adapter !== undefined;
+        try {
+          const runtimeConfig = options.configFile ?? 'src/sessionkit.ts';
+          const resolved = resolveIntegrationOptions(options, config.base, {
+            configFileExists: existsSync(fileURLToPath(new URL(runtimeConfig, config.root))),
+            optionText: writtenOption(site, config.root, runtimeConfig),
+          });
+          const configFile = findConfigFile(config.root, options.configFile);
+          if (configFile === undefined) {
+            for (const candidate of defaultConfigFiles) addWatchFile(new URL(candidate, config.root));
+          }
+          const source = virtualModuleSource(resolved, configFile, { base: config.base, dev: command === 'dev' });
+          updateConfig({
+            env: {
+              schema: {
+                [resolved.secretEnv]: { context: 'server', access: 'secret', type: 'string', optional: true },
               },
-            ],
-          },
-        } as never);
-        if (
-          command === 'dev' &&
-          options.bridge === undefined &&
-          configFile === undefined &&
-          !process.env[resolved.secretEnv]
-        ) {
-          logger.warn(
-            `${resolved.secretEnv} is not set: this dev server uses a random secret, so sessions end when it restarts.`,
-          );
-        }
-        const warnings = integrationWarnings(resolved);
-        for (const entry of warnings.shadowed) logger.warn(shadowedWarning(entry));
-        if (warnings.excludeIgnored) {
-          logger.warn('exclude has no effect without globalProtect: true (as in astro-sessionkit).');
-        }
-        if (resolved.debug === true && command === 'build') {
-          logger.warn('debug: true logs every session and guard event to the console; turn it off in production.');
-        }
-        addMiddleware({ order: 'pre', entrypoint: entrypoints.middleware });
-        addMiddleware({ order: 'post', entrypoint: entrypoints.middlewarePost });
-        if (command === 'dev' && options.devToolbar !== false) {
-          addDevToolbarApp({ id: 'sessionkit', name: 'sessionkit', icon: 'lock', entrypoint: entrypoints.toolbar });
-          injectRoute({ pattern: inspectPath, entrypoint: entrypoints.inspect, prerender: false });
+            },
+            vite: {
+              ssr: { noExternal: ['sessionkit'] },
+              plugins: [
+                {
+                  name: 'sessionkit:config',
+                  resolveId: (id: string) => (id === virtualId ? resolvedVirtualId : undefined),
+                  load: (id: string) => (id === resolvedVirtualId ? source : undefined),
+                },
+                serverOnlyPlugin(fileURLToPath(config.root)),
+              ],
+            },
+          } as never);
+          if (
+            command === 'dev' &&
+            options.bridge === undefined &&
+            configFile === undefined &&
+            !process.env[resolved.secretEnv] &&
+            !setInEnvFiles(config.root, config.vite?.envDir, 'development', resolved.secretEnv)
+          ) {
+            logger.warn(
+              `${resolved.secretEnv} is not set: this dev server uses a random secret, so sessions end when it restarts. Set it in .env (\`npx sessionkit secret\` prints one).`,
+            );
+          }
+          const warnings = integrationWarnings(resolved);
+          for (const entry of warnings.shadowed) logger.warn(shadowedWarning(entry));
+          if (warnings.excludeIgnored) {
+            logger.warn('exclude has no effect without globalProtect: true (as in astro-sessionkit).');
+          }
+          if (resolved.debug === true && command === 'build') {
+            logger.warn('debug: true logs every session and guard event to the console; turn it off in production.');
+          }
+          addMiddleware({ order: 'pre', entrypoint: entrypoints.middleware });
+          addMiddleware({ order: 'post', entrypoint: entrypoints.middlewarePost });
+          if (command === 'dev' && options.devToolbar !== false) {
+            addDevToolbarApp({ id: 'sessionkit', name: 'sessionkit', icon: 'lock', entrypoint: entrypoints.toolbar });
+            injectRoute({ pattern: inspectPath, entrypoint: entrypoints.inspect, prerender: false });
+          }
+        } catch (error) {
+          throw forAstro(error, site);
         }
       },
       'astro:config:done'({ config, injectTypes }) {
-        const configFile = findConfigFile(config.root, options.configFile);
-        injectTypes({ filename: 'locals.d.ts', content: localsTypes(config.root, configFile) });
+        try {
+          const configFile = findConfigFile(config.root, options.configFile);
+          injectTypes({ filename: 'locals.d.ts', content: localsTypes(config.root, configFile) });
+        } catch (error) {
+          throw forAstro(error, site);
+        }
       },
       'astro:routes:resolved'({ routes, logger }) {
         const guard = compileGuard(resolveIntegrationOptions(options), '/');
-        for (const route of routes) {
-          if (!route.isPrerendered || route.origin === 'internal') continue;
+        const exposed = routes.filter((route) => {
+          if (!route.isPrerendered || route.origin === 'internal') return false;
           const match = guard.matchRoute(route.pattern);
-          if (match.ok && match.required.length > 0) {
-            logger.warn(
-              `Route ${route.pattern} is prerendered but matches a protected pattern: prerendered pages are served as static files that no guard sees. Add \`export const prerender = false\`.`,
-            );
-          }
-        }
+          return match.ok && match.required.length > 0;
+        });
+        if (exposed.length > 0) warnOnce(logger, prerenderedWarning(exposed, hasAdapter));
       },
     },
   };

@@ -9,6 +9,7 @@
 import type { MiddlewareHandler } from 'astro';
 import { recheckRoute, runRequest } from '../pipeline/handle.ts';
 import { RequestState } from '../pipeline/state.ts';
+import { onPrerenderedPage } from './error-display.ts';
 import { bridged, getPipeline, offerPendingSource } from './runtime.ts';
 
 /**
@@ -16,7 +17,12 @@ import { bridged, getPipeline, offerPendingSource } from './runtime.ts';
  * lets the app's middleware write the session astro-sessionkit style before it.
  */
 export const onRequest: MiddlewareHandler = (context, next) => {
-  if (context.isPrerendered) return next();
+  if (context.isPrerendered) {
+    // No session at build time: a helper called there is told why, instead of "no context".
+    return next().catch((error: unknown) => {
+      throw onPrerenderedPage(error, context.routePattern);
+    });
+  }
   if (bridged) {
     offerPendingSource(context);
     return next();

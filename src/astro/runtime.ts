@@ -19,6 +19,7 @@ import type { GuardRule } from '../guard/rules.ts';
 import type { ContextStore } from '../pipeline/context-store.ts';
 import { type AdapterHooks, createPipeline, type PipelineRuntime } from '../pipeline/options.ts';
 import { pendingSourceKey, type SessionSource } from '../pipeline/source.ts';
+import { astroRuleName, forAstro } from './error-display.ts';
 import { anySignedInSession, globalProtectRules } from './legacy-options.ts';
 
 /** The pipeline of this app, with Astro's context as the rules' context. */
@@ -146,10 +147,10 @@ function debugReporting(): { logger: Logger | undefined; onEvent: EventListener 
 }
 
 function build(): AstroPipeline {
-  const where = 'src/sessionkit.ts (defineSessionkit)';
-  assertOptionsObject(userConfig, runtimeConfigKeys, where);
+  const configFile = options.configFile ?? 'src/sessionkit.ts';
+  assertOptionsObject(userConfig, runtimeConfigKeys, `${configFile} (defineSessionkit)`);
   if ((userConfig.runWithContext === undefined) !== (userConfig.getContextStore === undefined)) {
-    throw configError('src/sessionkit.ts: give runWithContext and getContextStore together.');
+    throw configError(`${configFile}: give runWithContext and getContextStore together.`);
   }
   const forbiddenPage = options.forbiddenPage;
   const hooks: AdapterHooks<APIContext> = {
@@ -158,6 +159,7 @@ function build(): AstroPipeline {
     },
     source: options.bridge === 'astro-session' ? astroSession : undefined,
     forbidden: forbiddenPage === undefined ? undefined : (context) => renderForbiddenPage(context, forbiddenPage),
+    ruleName: (index) => astroRuleName(index, options.protect.length, configFile),
   };
   const rules = [...options.protect, ...(userConfig.protect ?? [])] as GuardRule<Record<string, unknown>, APIContext>[];
   // astro-sessionkit's globalProtect / exclude, now that every rule (src/sessionkit.ts's too) is known.
@@ -196,7 +198,7 @@ export function getPipeline(): AstroPipeline {
     try {
       built = build();
     } catch (error) {
-      built = error instanceof Error ? error : new Error(String(error));
+      built = error instanceof Error ? (forAstro(error) as Error) : new Error(String(error));
     }
   }
   if (built instanceof Error) throw built;

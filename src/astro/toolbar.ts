@@ -5,11 +5,12 @@
  * @module
  */
 import { defineToolbarApp } from 'astro/toolbar';
+import { displayValue, type InspectedValue } from './toolbar-values.ts';
 
 const endpoint = '/_sessionkit/inspect';
 
 interface Inspection {
-  session: { id: string; isNew: boolean; createdAt: number; expiresAt: number; data: Record<string, unknown> };
+  session: { id: string; isNew: boolean; createdAt: number; expiresAt: number; data: Record<string, InspectedValue> };
   guard: {
     decision: string;
     kind: string;
@@ -35,17 +36,32 @@ function table(rows: [string, string][]): HTMLTableElement {
   return body;
 }
 
+/** Session values: shown ones as JSON in monospace, hidden ones as their shape in grey italics. */
+function valueRows(target: HTMLTableElement, data: Record<string, InspectedValue>): HTMLTableElement {
+  for (const [key, entry] of Object.entries(data)) {
+    const row = target.insertRow();
+    row.insertCell().textContent = key;
+    const { text, hidden } = displayValue(entry);
+    const cell = row.insertCell();
+    cell.textContent = text;
+    cell.style.cssText = hidden ? 'font-style: italic; opacity: 0.7' : 'font-family: ui-monospace, monospace';
+  }
+  return target;
+}
+
 function render(target: HTMLElement, inspection: Inspection): void {
   const { session, guard } = inspection;
   const remaining = Math.max(0, session.expiresAt - Math.floor(Date.now() / 1000));
   target.replaceChildren(
     element('h2', 'Session'),
-    table([
-      ['id', session.id],
-      ['state', session.isNew ? 'new (not saved yet)' : 'loaded'],
-      ['expires', `${new Date(session.expiresAt * 1000).toLocaleString()} (in ${Math.round(remaining / 60)} min)`],
-      ...Object.entries(session.data).map(([key, value]): [string, string] => [key, JSON.stringify(value)]),
-    ]),
+    valueRows(
+      table([
+        ['id', session.id],
+        ['state', session.isNew ? 'new (not saved yet)' : 'loaded'],
+        ['expires', `${new Date(session.expiresAt * 1000).toLocaleString()} (in ${Math.round(remaining / 60)} min)`],
+      ]),
+      session.data,
+    ),
     element('h2', `Guard: ${guard.decision}`),
     table([
       ['request kind', guard.kind],

@@ -78,6 +78,26 @@ export interface CompiledGuard<S extends object, C> {
   normalizeRoute(routePattern: unknown): NormalizeResult;
 }
 
+/**
+ * How error messages name the guard's options and rules, so that they name what the user wrote:
+ * `createGuard(): rules[0]` by default, `sessionkit().protect[0]` or `src/sessionkit.ts protect[0]`
+ * from the Astro integration.
+ * @internal
+ */
+export interface GuardNames {
+  /** Starts messages about the options, e.g. `createGuard()`. */
+  readonly where: string;
+  /** Starts messages about rule `index`, e.g. `createGuard(): rules[0]`. */
+  readonly rule: (index: number) => string;
+  /** Names rule `index` inside a message about something else, e.g. `rules[0]`. */
+  readonly ruleRef: (index: number) => string;
+}
+
+/** The names `createGuard()` uses. @internal */
+export function guardNames(where: string, list = 'rules'): GuardNames {
+  return { where, rule: (index) => `${where}: ${list}[${index}]`, ruleRef: (index) => `${list}[${index}]` };
+}
+
 const OPTION_KEYS = [
   'rules',
   'loginPath',
@@ -110,7 +130,8 @@ function pathPart(location: string): string {
  * @throws `ERR_CONFIG_INVALID` on any mistake (see `createGuard()`).
  * @internal
  */
-export function compileGuard<S extends object, C>(options: GuardOptions<S, C>, where: string): CompiledGuard<S, C> {
+export function compileGuard<S extends object, C>(options: GuardOptions<S, C>, names: GuardNames): CompiledGuard<S, C> {
+  const { where } = names;
   if (options === undefined) throw configError(`${where}: options are required (at least { rules }).`);
   assertOptionsObject(options, OPTION_KEYS, where);
   const caseSensitive = options.caseSensitive ?? false;
@@ -156,9 +177,9 @@ export function compileGuard<S extends object, C>(options: GuardOptions<S, C>, w
     throw configError(`${where}: rules must be an array of at most ${MAX_RULES} rules, got ${describeValue(input)}.`);
   }
   const compiled: CompiledRule<S, C>[] = input.map((rule, index) =>
-    compileRule<S, C>(rule, index, caseSensitive, checkLocation),
+    compileRule<S, C>(rule, index, names.rule(index), caseSensitive, checkLocation),
   );
-  const selector = createRuleSelector(compiled, where);
+  const selector = createRuleSelector(compiled, where, names.ruleRef);
   const apiPrefixes = compileApiPrefixes(options.apiPrefixes, where, configPaths);
 
   // The login page, and every redirectTo, must be reachable without the access they would grant.
@@ -175,7 +196,7 @@ export function compileGuard<S extends object, C>(options: GuardOptions<S, C>, w
       selector.addReading(selection, normalized.segments, method);
       if (selection.required.length > 0) {
         const blocking = selection.required.map(
-          (index) => `rules[${index}] ("${(compiled[index] as CompiledRule<S, C>).rule.pattern}")`,
+          (index) => `${names.ruleRef(index)} ("${(compiled[index] as CompiledRule<S, C>).rule.pattern}")`,
         );
         throw configError(
           `${label}: "${location}" is protected for ${method} by ${blocking.join(', ')}; it must be reachable.`,
@@ -187,7 +208,7 @@ export function compileGuard<S extends object, C>(options: GuardOptions<S, C>, w
   assertReachable(loginPath, `${where}: loginPath`, ['GET', 'HEAD', 'POST']);
   for (const rule of compiled) {
     const redirectTo = (rule.rule as { redirectTo?: string }).redirectTo;
-    if (redirectTo !== undefined) assertReachable(redirectTo, `${where}: rules[${rule.index}].redirectTo`, ['GET']);
+    if (redirectTo !== undefined) assertReachable(redirectTo, `${names.rule(rule.index)}.redirectTo`, ['GET']);
   }
 
   // Route patterns come from the app's route table, a small fixed set: each is normalised once.

@@ -10,7 +10,7 @@
  */
 import { promiseOf } from '../core/maybe-promise.ts';
 import type { GuardDecision } from './answers.ts';
-import { compileGuard, type GuardOptions } from './compile.ts';
+import { compileGuard, type GuardNames, type GuardOptions, guardNames } from './compile.ts';
 import { type DecideInput, decideWith, methodOf, requestKindWith } from './decide.ts';
 import { explainWith, type GuardExplanation } from './explain.ts';
 import { COMPILED_GUARD } from './internal.ts';
@@ -75,7 +75,17 @@ export interface Guard<S extends object = GuardSession, C = unknown> {
  * ```
  */
 export function createGuard<S extends object = GuardSession, C = unknown>(options: GuardOptions<S, C>): Guard<S, C> {
-  const compiled = compileGuard(options, 'createGuard()');
+  return createNamedGuard(options, guardNames('createGuard()'));
+}
+
+/**
+ * {@link createGuard} whose error messages name the options and rules as the caller's users wrote
+ * them (the pipeline's `protect`, the Astro integration's `sessionkit().protect`). Not exported
+ * from `sessionkit/guard`.
+ * @internal
+ */
+export function createNamedGuard<S extends object, C>(options: GuardOptions<S, C>, names: GuardNames): Guard<S, C> {
+  const compiled = compileGuard(options, names);
   const guard: Guard<S, C> & { readonly [COMPILED_GUARD]: typeof compiled } = {
     [COMPILED_GUARD]: compiled,
     rules: compiled.rules,

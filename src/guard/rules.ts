@@ -339,17 +339,18 @@ function isMethodToken(value: string): boolean {
 }
 
 /**
- * Validates one rule and returns a frozen copy with its parsed pattern.
- * `checkRedirect` validates `redirectTo` (same-origin path) and is supplied by the guard.
+ * Validates one rule and returns a frozen copy with its parsed pattern. `label` starts its error
+ * messages (`createGuard(): rules[0]`); `checkRedirect` validates `redirectTo` (same-origin path)
+ * and is supplied by the guard.
  * @internal
  */
 export function compileRule<S extends object, C>(
   input: unknown,
   index: number,
+  label: string,
   caseSensitive: boolean,
   checkRedirect: (location: string, label: string) => void,
 ): CompiledRule<S, C> {
-  const label = `createGuard(): rules[${index}]`;
   if (input === undefined) throw configError(`${label}: a rule must be an object, got undefined.`);
   assertOptionsObject(input, RULE_KEYS, label);
   const raw = input as Record<string, unknown>;

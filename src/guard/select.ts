@@ -56,6 +56,7 @@ export interface RuleSelector<S extends object, C> {
 export function createRuleSelector<S extends object, C>(
   compiled: readonly CompiledRule<S, C>[],
   where: string,
+  ruleRef: (index: number) => string,
 ): RuleSelector<S, C> {
   const matcher: PatternMatcher = compileMatcher(compiled.map((rule) => rule.parsed));
 
@@ -72,7 +73,7 @@ export function createRuleSelector<S extends object, C>(
         sameMethods(other, rule)
       ) {
         throw configError(
-          `${where}: rules[${rule.index}] ("${rule.rule.pattern}") is public but rules[${other.index}] protects the same paths and methods.`,
+          `${where}: ${ruleRef(rule.index)} ("${rule.rule.pattern}") is public but ${ruleRef(other.index)} protects the same paths and methods.`,
           'Remove one of them, or narrow the public exception.',
         );
       }

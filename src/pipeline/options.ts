@@ -23,7 +23,8 @@ import type { AnySessionData } from '../core/session.ts';
 import type { SessionStore } from '../core/store.ts';
 import type { CsrfExemptOption } from '../csrf/exempt.ts';
 import { type CsrfProtection, createCsrfProtection, immediateTokenIssuerOf } from '../csrf/protection.ts';
-import { createGuard, type Guard } from '../guard/index.ts';
+import { guardNames } from '../guard/compile.ts';
+import { createNamedGuard, type Guard } from '../guard/guard.ts';
 import type { AccessHooks, GuardRule } from '../guard/rules.ts';
 import { type ContextStore, getContextStore, setContextStore } from './context-store.ts';
 import type { SessionSource } from './source.ts';
@@ -111,6 +112,8 @@ export interface AdapterHooks<Context> {
   source?(context: Context): SessionSource;
   /** Renders the app's own page for a page visit refused with 403 (Astro's `forbiddenPage`). */
   forbidden?(context: Context, state: RequestState): Promise<Response>;
+  /** How error messages name rule `index` of `protect`, when the app wrote it elsewhere (Astro: `sessionkit().protect[0]`). */
+  ruleName?(index: number): string;
 }
 
 /** @internal Everything a request needs, built once. */
@@ -185,20 +188,27 @@ export function createPipeline<Context>(
     onEvent: options.onEvent,
     logger,
   });
-  const guard = createGuard<Data, Context>({
-    rules: options.protect ?? [],
-    loginPath: options.loginPath,
-    apiPrefixes: options.apiPrefixes,
-    caseSensitive: options.caseSensitive,
-    base: options.base,
-    access: options.access,
-    onError: (error, info) =>
-      logger.error?.('[sessionkit] a guard hook threw; the request was denied', {
-        pattern: info.pattern,
-        stage: info.stage,
-        error: error instanceof Error ? error.message : String(error),
-      }),
-  });
+  const names =
+    hooks.ruleName === undefined
+      ? guardNames(where, 'protect')
+      : { where, rule: hooks.ruleName, ruleRef: hooks.ruleName };
+  const guard = createNamedGuard<Data, Context>(
+    {
+      rules: options.protect ?? [],
+      loginPath: options.loginPath,
+      apiPrefixes: options.apiPrefixes,
+      caseSensitive: options.caseSensitive,
+      base: options.base,
+      access: options.access,
+      onError: (error, info) =>
+        logger.error?.('[sessionkit] a guard hook threw; the request was denied', {
+          pattern: info.pattern,
+          stage: info.stage,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    },
+    names,
+  );
   const csrfSettings = options.csrf === false ? undefined : (options.csrf ?? {});
   const csrf =
     csrfSettings === undefined

@@ -100,17 +100,42 @@ function isLocked(error: unknown): boolean {
 
 const pauseMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function openDatabase(path: string): DatabaseSync {
+/** Node built-ins, found at run time (no static `node:` import: the store stays bundleable anywhere). */
+function builtin<T>(id: string): T | undefined {
   const getBuiltinModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
     ?.getBuiltinModule;
-  const sqlite = getBuiltinModule?.('node:sqlite') as typeof import('node:sqlite') | undefined;
+  return getBuiltinModule?.(id) as T | undefined;
+}
+
+/** True for paths SQLite does not read as a file of the disk: `:memory:`, `''` and `file:` URIs. */
+function isPlainFilePath(path: string): boolean {
+  return path !== '' && path !== ':memory:' && !path.startsWith('file:');
+}
+
+function openDatabase(path: string): DatabaseSync {
+  const sqlite = builtin<typeof import('node:sqlite')>('node:sqlite');
   // workerd (Cloudflare Workers) has a node:sqlite whose DatabaseSync cannot be constructed.
   if (sqlite === undefined || globalThis.navigator?.userAgent === 'Cloudflare-Workers')
     throw configError(
       'sqliteStore() needs node:sqlite, which this runtime lacks (Node >= 22.13, Deno and Bun have it; Cloudflare Workers do not).',
       'On Workers, keep sessions in Workers KV (unstorageStore() with the unstorage driver cloudflare-kv-binding, see docs/stores.md) or in sealed cookies (no store).',
     );
-  const database = new sqlite.DatabaseSync(path);
+  const fs = builtin<typeof import('node:fs')>('node:fs');
+  const paths = builtin<typeof import('node:path')>('node:path');
+  const resolved = paths !== undefined && isPlainFilePath(path) ? paths.resolve(path) : path;
+  let database: DatabaseSync;
+  try {
+    // A new app's "./data/sessions.db" names a folder nobody has made yet: make it.
+    if (fs !== undefined && paths !== undefined && isPlainFilePath(path)) {
+      fs.mkdirSync(paths.dirname(resolved), { recursive: true });
+    }
+    database = new sqlite.DatabaseSync(resolved);
+  } catch (error) {
+    throw configError(
+      `sqliteStore(): cannot open the database "${path}" (${resolved}): ${(error as Error).message}.`,
+      'Give a path whose folder this process can create and write (relative paths start at the working directory), or pass an open DatabaseSync.',
+    );
+  }
   // At startup, before any request: switching to WAL takes a lock, and another process opening
   // the same file at the same moment (two instances starting together) must make this one
   // wait, not fail. Once the table exists the busy timeout drops to 0 (see sqliteStore).

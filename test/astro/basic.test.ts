@@ -232,7 +232,11 @@ function describeApp(mode: 'production' | 'dev', start: () => Promise<FixtureSer
           return;
         }
         const body = await response.json();
-        expect(body.session.data).toMatchObject({ userId: 'u_user', role: 'user', email: 'string(16)' });
+        expect(body.session.data).toMatchObject({
+          userId: { value: 'u_user' },
+          role: { value: 'user' },
+          email: { hidden: 'string, 16 characters' },
+        });
         expect(JSON.stringify(body)).not.toContain('user@example.com');
         expect(body.guard.decision).toBe('deny 403');
         expect(body.guard.sources[0].matched).toEqual(['/admin/**']);

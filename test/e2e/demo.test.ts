@@ -5,10 +5,13 @@
  * screenshots (into docs/screenshots/ with `npm run screenshots`).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, newContext, screenshot, signIn, signOut } from './support/browser.ts';
-import { type DemoServer, demoAccounts, startDemo } from './support/demo.ts';
+import { type DemoServer, demoAccounts, demoBuildLog, startDemo } from './support/demo.ts';
 
 const { admin, user } = demoAccounts;
 /** A second "device": another browser's user agent, so /devices shows two different rows. */
@@ -106,6 +109,11 @@ describe('demo app in Chromium', () => {
     const denied = await asUser.goto('/admin');
     expect(denied?.status()).toBe(403);
     expect(await asUser.locator('body').textContent()).not.toContain('Users');
+    // The app's own 403 page (forbiddenPage: '/403'), in the same layout as every page.
+    expect(await asUser.getByTestId('forbidden').textContent()).toBe('No access');
+    expect(await asUser.locator('main').textContent()).toContain(`Your account, ${user.email}, cannot open /admin`);
+    expect(await asUser.locator('header.topbar .who').textContent()).toBe(user.name);
+    expect(await asUser.locator('link[rel="stylesheet"]').count()).toBe(1);
     await screenshot(asUser, 'admin-403');
     expect((await asUser.goto('/reports'))?.status()).toBe(403);
     const me = await asUser.request.get('/api/me');
@@ -126,6 +134,47 @@ describe('demo app in Chromium', () => {
     const adminStats = await asAdmin.request.get('/api/admin/stats');
     expect(adminStats.status()).toBe(200);
     expect((await adminStats.json()).users).toBeGreaterThanOrEqual(2);
+  });
+
+  it("leaves Astro's own session storage off (session: false): sessionkit keeps the sessions", () => {
+    const log = readFileSync(demoBuildLog, 'utf8');
+    expect(log).toContain('[build] Complete!');
+    expect(log).not.toContain('Enabling sessions');
+  });
+
+  it('sends browser security headers; another site cannot frame its pages (the sign-out buttons)', async () => {
+    const page = await profile({ javaScriptEnabled: true });
+    await signIn(page, user.email, user.password);
+    const devices = await page.goto('/devices');
+    const headers = devices?.headers() ?? {};
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['content-security-policy']).toContain("script-src 'self';");
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
+    expect(await page.getByRole('button', { name: 'Sign out everywhere', exact: true }).count()).toBe(1);
+
+    // A page on another origin (same site: the session cookie is sent to the frame) frames the
+    // devices page, and, as a control, the stylesheet (a static file: no such header).
+    const stylesheet = await page.locator('link[rel="stylesheet"]').getAttribute('href');
+    const attacker = createServer((_, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(
+        `<iframe id="devices" src="${server.url}/devices"></iframe><iframe id="control" src="${server.url}${stylesheet}"></iframe>`,
+      );
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = attacker.address() as AddressInfo;
+      await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load' });
+      const frameOf = async (id: string) => (await page.locator(`#${id}`).elementHandle())?.contentFrame();
+      const control = await frameOf('control');
+      expect(control?.url()).toBe(`${server.url}${stylesheet}`);
+      const framed = await frameOf('devices');
+      expect(framed?.url()).not.toBe(`${server.url}/devices`);
+      expect(await framed?.locator('button').count()).toBe(0);
+    } finally {
+      attacker.close();
+    }
   });
 
   it('sends signed-out visitors to sign in, then back where they were going (returnTo)', async () => {

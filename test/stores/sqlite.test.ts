@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { SessionKitError } from '../../src/core/errors.ts';
 import { sqliteStore } from '../../src/stores/sqlite.ts';
 import { describeStoreConformance } from './conformance.ts';
 
@@ -139,6 +140,31 @@ describe('sqliteStore', () => {
       expiresAt: 4e9,
     });
     expect((await store.get('x'))!.data).toEqual({ keep: 1 });
+  });
+
+  it("creates the folder of a database path that does not exist yet (a new app's ./data/sessions.db)", async () => {
+    const file = join(directory, 'new-app', 'data', 'sessions.db');
+    const store = sqliteStore({ database: file });
+    expect(existsSync(file)).toBe(true);
+    expect(store.database.prepare('SELECT count(*) AS n FROM sessionkit_sessions').get()).toEqual({ n: 0 });
+    await store.dispose();
+  });
+
+  it('names the path it could not open, resolved, and the fix', () => {
+    // A file where the folder should be: the folder cannot be made.
+    const blocker = join(directory, 'blocker');
+    writeFileSync(blocker, '');
+    const error = (() => {
+      try {
+        sqliteStore({ database: join(blocker, 'sessions.db') });
+      } catch (caught) {
+        return caught as SessionKitError;
+      }
+      throw new Error('the store opened');
+    })();
+    expect(error.code).toBe('ERR_CONFIG_INVALID');
+    expect(error.message).toContain(`cannot open the database "${join(blocker, 'sessions.db')}"`);
+    expect(error.hint).toMatch(/folder this process can create and write/);
   });
 
   it('rejects bad options', () => {

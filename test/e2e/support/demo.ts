@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,10 @@ export function linkPackageIntoExamples(): void {
   if (!existsSync(link)) symlinkSync('../..', link, 'dir');
 }
 
-/** Builds the demo into {@link demoBuildDir}; throws with Astro's output on failure. */
+/** Astro's output from the last {@link buildDemo}. */
+export const demoBuildLog = `${demoBuildDir}.log`;
+
+/** Builds the demo into {@link demoBuildDir}, its output into {@link demoBuildLog}; throws with the output on failure. */
 export function buildDemo(): void {
   linkPackageIntoExamples();
   rmSync(demoBuildDir, { recursive: true, force: true });
@@ -48,6 +51,7 @@ export function buildDemo(): void {
     env: childEnv(),
   });
   if (result.status !== 0) throw new Error(`astro build examples/demo failed:\n${result.stdout}\n${result.stderr}`);
+  writeFileSync(demoBuildLog, `${result.stdout}\n${result.stderr}`);
 }
 
 /** A running demo server. */
