@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { CryptoEngine } from '../core/aead.ts';
 import type { SessionCookieOptions } from '../core/cookie.ts';
 import type { EventListener, Logger } from '../core/events.ts';
 import type { ExpiryOptions } from '../core/expiry.ts';
@@ -99,6 +100,11 @@ export interface SessionkitIntegrationOptions {
    * 0.1.33, an exclusion never lifts a `protect` rule that covers it, and needs `globalProtect: true`.
    */
   exclude?: string[];
+  /**
+   * The crypto engine for cookies and CSRF tokens. Default `auto`: `node:crypto` where the runtime
+   * offers it (Node, Bun, Deno), WebCrypto elsewhere and on Cloudflare Workers (faster there).
+   */
+  cryptoEngine?: CryptoEngine;
 }
 
 /** The runtime config: the default export of `src/sessionkit.ts`. */

@@ -1,7 +1,8 @@
 /**
  * The dev toolbar's endpoint (`GET /_sessionkit/inspect?path=`), a route the integration adds
- * under `astro dev` only: the current session with its values redacted, its timing, and the
- * guard's explanation for a path.
+ * under `astro dev` only: the current session with its values redacted, its timing, the guard's
+ * explanation for a path, and the last refused CSRF check of the dev server (reason, request and
+ * fix; never the token).
  *
  * @module
  */
@@ -9,7 +10,7 @@ import type { APIRoute } from 'astro';
 import type { SessionHandle } from '../core/session.ts';
 import type { GuardExplanation } from '../guard/index.ts';
 import type { RequestSessionState } from '../pipeline/state.ts';
-import { getPipeline } from './runtime.ts';
+import { getPipeline, lastCsrfRefusal } from './runtime.ts';
 import { type InspectedValue, shapeOf } from './toolbar-values.ts';
 
 /** Rendered on demand: it shows the visitor's own session. */
@@ -69,7 +70,11 @@ export const GET: APIRoute = async (context) => {
     method: 'GET',
     accept: 'text/html',
   });
-  const body = { session: inspectSession(session), guard: summarizeExplanation(explanation) };
+  const body = {
+    session: inspectSession(session),
+    guard: summarizeExplanation(explanation),
+    csrf: { lastRefusal: lastCsrfRefusal() ?? null },
+  };
   return new Response(JSON.stringify(body), {
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
   });

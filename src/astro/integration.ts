@@ -48,6 +48,7 @@ const optionKeys = [
   'caseSensitive',
   'devToolbar',
   'forbiddenPage',
+  'cryptoEngine',
   ...legacyOptionKeys,
 ];
 const defaultConfigFiles = ['src/sessionkit.ts', 'src/sessionkit.mts', 'src/sessionkit.js', 'src/sessionkit.mjs'];
@@ -116,6 +117,9 @@ export function resolveIntegrationOptions(
   }
   if (options.bridge !== undefined && options.bridge !== 'astro-session') {
     throw configError(`${where}: bridge must be "astro-session" when given.`);
+  }
+  if (options.cryptoEngine !== undefined && !['auto', 'node', 'webcrypto'].includes(options.cryptoEngine)) {
+    throw configError(`${where}: cryptoEngine must be "auto", "node" or "webcrypto".`);
   }
   // Compile once now so bad rules fail the dev server / build, not the first request.
   const guard = compileGuard(resolved, base);

@@ -9,18 +9,19 @@
 import type { MiddlewareHandler } from 'astro';
 import { recheckRoute, runRequest } from '../pipeline/handle.ts';
 import { RequestState } from '../pipeline/state.ts';
-import { bridged, getPipeline } from './runtime.ts';
+import { bridged, pipelineOrError } from './runtime.ts';
 
 /** The `post` middleware. Synchronous on the common path: the route the `pre` check saw, unchanged. */
 export const onRequest: MiddlewareHandler = (context, next) => {
-  if (context.isPrerendered) return next();
+  // A broken configuration was answered by the `pre` middleware already.
+  if (context.isPrerendered || pipelineOrError instanceof Error) return next();
   const state = (context.locals as { sessionkit?: unknown }).sessionkit;
   if (state instanceof RequestState) {
     if (state.checkedRoute === context.routePattern) return next();
-    return recheckRoute(getPipeline(), state, context.request, context.url, context.routePattern, context, () =>
+    return recheckRoute(pipelineOrError, state, context.request, context.url, context.routePattern, context, () =>
       next(),
     );
   }
   if (!bridged) return next();
-  return runRequest(getPipeline(), context.request, context.url, context.routePattern, context, () => next());
+  return runRequest(pipelineOrError, context.request, context.url, context.routePattern, context, () => next());
 };

@@ -10,11 +10,12 @@ import type { MiddlewareHandler } from 'astro';
 import { recheckRoute, runRequest } from '../pipeline/handle.ts';
 import { RequestState } from '../pipeline/state.ts';
 import { onPrerenderedPage } from './error-display.ts';
-import { bridged, getPipeline, offerPendingSource } from './runtime.ts';
+import { bridged, misconfiguredResponse, offerPendingSource, pipelineOrError } from './runtime.ts';
 
 /**
  * The `pre` middleware. Bridge mode runs the pipeline in the `post` one instead, and here only
- * lets the app's middleware write the session astro-sessionkit style before it.
+ * lets the app's middleware write the session astro-sessionkit style before it. While the
+ * configuration is broken (reported once when the server loaded it), every request answers 500.
  */
 export const onRequest: MiddlewareHandler = (context, next) => {
   if (context.isPrerendered) {
@@ -23,11 +24,12 @@ export const onRequest: MiddlewareHandler = (context, next) => {
       throw onPrerenderedPage(error, context.routePattern);
     });
   }
+  const pipeline = pipelineOrError;
+  if (pipeline instanceof Error) return misconfiguredResponse(pipeline);
   if (bridged) {
     offerPendingSource(context);
     return next();
   }
-  const pipeline = getPipeline();
   const existing = (context.locals as { sessionkit?: unknown }).sessionkit;
   const chain = () => next();
   if (existing instanceof RequestState) {

@@ -1,7 +1,14 @@
 /**
- * The server-side half of the integration: the pipeline, built once on the first request from
- * `virtual:sessionkit/config` (the integration's data options plus the app's `src/sessionkit.ts`),
- * with Astro's hooks: `locals.sessionkit`, the forbidden page, and Astro's own session in bridge mode.
+ * The server-side half of the integration: the pipeline, built once when the server loads this
+ * module from `virtual:sessionkit/config` (the integration's data options plus the app's
+ * `src/sessionkit.ts`), with Astro's hooks: `locals.sessionkit`, the forbidden page, Astro's own
+ * session in bridge mode, and in `astro dev` the explained CSRF refusals the toolbar shows.
+ *
+ * A configuration problem (a missing or weak `SESSIONKIT_SECRET` above all) is reported once,
+ * when the module is loaded, naming the environment variable and the fix; requests then answer a
+ * plain 500 instead of each throwing with a stack trace. Astro loads middleware lazily: the Node
+ * adapter (standalone and middleware mode) imports it on the first request, `astro dev` when its
+ * first request needs it, so "once at start" is "once, when the server loads sessionkit".
  *
  * @module
  */
@@ -9,17 +16,19 @@ import { getSecret } from 'astro:env/server';
 import { astro, options, userConfig } from 'virtual:sessionkit/config';
 import type { APIContext } from 'astro';
 import { encodeBase64Url } from '../core/base64url.ts';
-import { configError } from '../core/errors.ts';
+import { configError, isSessionKitError } from '../core/errors.ts';
 import type { EventListener, LogFields, Logger } from '../core/events.ts';
 import type { ExpiryOptions } from '../core/expiry.ts';
 import { assertOptionsObject } from '../core/options.ts';
-import type { SecretInput } from '../core/secrets.ts';
+import { checkSecrets, type SecretInput } from '../core/secrets.ts';
+import type { CsrfFailureReason } from '../csrf/protection.ts';
 import { isAuthenticated } from '../guard/access.ts';
 import type { GuardRule } from '../guard/rules.ts';
 import type { ContextStore } from '../pipeline/context-store.ts';
-import { type AdapterHooks, createPipeline, type PipelineRuntime } from '../pipeline/options.ts';
+import { type AdapterHooks, type CsrfRefusal, createPipeline, type PipelineRuntime } from '../pipeline/options.ts';
 import { pendingSourceKey, type SessionSource } from '../pipeline/source.ts';
-import { astroRuleName, forAstro } from './error-display.ts';
+import { consoleLogger } from './console-logger.ts';
+import { astroRuleName } from './error-display.ts';
 import { anySignedInSession, globalProtectRules } from './legacy-options.ts';
 
 /** The pipeline of this app, with Astro's context as the rules' context. */
@@ -39,22 +48,31 @@ function devSecret(): string {
   return holder[devSecretKey];
 }
 
+/**
+ * The secrets, checked where they came from, so a problem names the environment variable (or the
+ * option) and the fix.
+ *
+ * @throws `ERR_CONFIG_INVALID` / `ERR_SECRET_WEAK` for a missing or weak secret
+ */
 function resolveSecrets(): SecretInput | readonly SecretInput[] {
   // Bridged sessions are Astro's: the key ring only backs the unused session handle.
   if (options.bridge !== undefined) return encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)));
-  if (userConfig.secrets !== undefined) return userConfig.secrets;
-  const fromEnv = getSecret(options.secretEnv);
-  if (fromEnv !== undefined && fromEnv.trim() !== '') {
-    return fromEnv
-      .split(',')
-      .map((secret) => secret.trim())
-      .filter((secret) => secret !== '');
+  if (userConfig.secrets !== undefined) {
+    return checkedSecrets(userConfig.secrets, 'the "secrets" option of src/sessionkit.ts');
   }
-  if (astro.dev) return devSecret();
-  throw configError(
-    `sessionkit: the ${options.secretEnv} environment variable is not set.`,
-    `Set ${options.secretEnv} to 32+ random bytes (\`openssl rand -base64 32\`); comma-separate several to rotate, newest first.`,
-  );
+  const fromEnv = getSecret(options.secretEnv);
+  if ((fromEnv === undefined || fromEnv.trim() === '') && astro.dev) return devSecret();
+  const secrets = (fromEnv ?? '')
+    .split(',')
+    .map((secret) => secret.trim())
+    .filter((secret) => secret !== '');
+  return checkedSecrets(secrets, options.secretEnv);
+}
+
+function checkedSecrets(input: SecretInput | readonly SecretInput[], source: string): readonly SecretInput[] {
+  const checked = checkSecrets(input, { source });
+  if (!checked.ok) throw checked.error;
+  return checked.secrets;
 }
 
 /** Astro's `set()` options for a write: the change's own ttl, else `sessionTtl`, else Astro's default. */
@@ -132,9 +150,13 @@ function contextStoreOf(): ContextStore | undefined {
 /** Bridged sessions are Astro's, with Astro's expiry: the manager's only bounds a `ttl`, as a cookie's lifetime is bounded. */
 const bridgeExpiry: ExpiryOptions = { absoluteTimeoutSeconds: 400 * 24 * 3600, idleTimeoutSeconds: 400 * 24 * 3600 };
 
-/** `debug: true` (astro-sessionkit): the console as the logger, and every audit event logged at debug level. */
-function debugReporting(): { logger: Logger | undefined; onEvent: EventListener | undefined } {
-  if (options.debug !== true) return { logger: userConfig.logger, onEvent: userConfig.onEvent };
+/**
+ * Where sessionkit reports: the app's logger, else warnings and errors on the console (see
+ * `console-logger.ts`); with `debug: true` (astro-sessionkit), the console at every level, every
+ * audit event included.
+ */
+function reportingOf(): { logger: Logger; onEvent: EventListener | undefined } {
+  if (options.debug !== true) return { logger: userConfig.logger ?? consoleLogger, onEvent: userConfig.onEvent };
   const logger = userConfig.logger ?? console;
   const listener = userConfig.onEvent;
   return {
@@ -144,6 +166,34 @@ function debugReporting(): { logger: Logger | undefined; onEvent: EventListener 
       listener?.(event);
     },
   };
+}
+
+const reporting = reportingOf();
+const logger = reporting.logger;
+
+/** A refused CSRF check as the dev toolbar shows it. */
+export interface LastCsrfRefusal {
+  readonly reason: CsrfFailureReason;
+  readonly method: string;
+  readonly path: string;
+  readonly summary: string;
+  readonly fix: string;
+  /** When it happened (ms since the epoch). */
+  readonly at: number;
+}
+
+const lastRefusalKey = Symbol.for('sessionkit.last-csrf-refusal');
+/** Kept on `globalThis`: the dev server may load the middleware and the toolbar's route as separate module instances. */
+const refusals = globalThis as { [lastRefusalKey]?: LastCsrfRefusal };
+
+/** The last refused CSRF check of this dev server (`undefined` in production, where none is kept). */
+export function lastCsrfRefusal(): LastCsrfRefusal | undefined {
+  return refusals[lastRefusalKey];
+}
+
+function rememberRefusal(refusal: CsrfRefusal): void {
+  const { failure, method, path, summary, fix } = refusal;
+  refusals[lastRefusalKey] = { reason: failure.reason, method, path, summary, fix, at: Date.now() };
 }
 
 function build(): AstroPipeline {
@@ -160,11 +210,19 @@ function build(): AstroPipeline {
     source: options.bridge === 'astro-session' ? astroSession : undefined,
     forbidden: forbiddenPage === undefined ? undefined : (context) => renderForbiddenPage(context, forbiddenPage),
     ruleName: (index) => astroRuleName(index, options.protect.length, configFile),
+    csrfNames: {
+      trustedOrigins: 'sessionkit({ csrf: { trustedOrigins } }) in astro.config.mjs',
+      allowSameSite: 'sessionkit({ csrf: { allowSameSite: true } })',
+      ownOrigin:
+        "Astro's security.allowedDomains (astro.config.mjs), which decides the origin Astro gives the request,",
+      token: 'Astro.locals.sessionkit.csrfToken',
+    },
+    development: astro.dev,
+    csrfRefused: astro.dev ? rememberRefusal : undefined,
   };
   const rules = [...options.protect, ...(userConfig.protect ?? [])] as GuardRule<Record<string, unknown>, APIContext>[];
   // astro-sessionkit's globalProtect / exclude, now that every rule (src/sessionkit.ts's too) is known.
   rules.push(...globalProtectRules(options, rules, anySignedInSession).rules);
-  const { logger, onEvent } = debugReporting();
   return createPipeline<APIContext>(
     {
       secrets: resolveSecrets(),
@@ -182,27 +240,64 @@ function build(): AstroPipeline {
       csrf: options.csrf,
       csrfExempt: userConfig.csrfExempt,
       contextStore: contextStoreOf(),
-      onEvent,
+      onEvent: reporting.onEvent,
       logger,
+      cryptoEngine: options.cryptoEngine,
     },
     hooks,
     'sessionkit',
   );
 }
 
-let built: AstroPipeline | Error | undefined;
-
-/** The pipeline, built on first use. A configuration error is kept and rethrown on every call. */
-export function getPipeline(): AstroPipeline {
-  if (built === undefined) {
+/** Builds the pipeline, or reports why it cannot be built, once, and keeps the error. */
+function buildOrReport(): AstroPipeline | Error {
+  try {
+    return build();
+  } catch (thrown) {
+    const error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    const consequence = 'Every request answers 500 until this is fixed and the server restarted.';
     try {
-      built = build();
-    } catch (error) {
-      built = error instanceof Error ? (forAstro(error) as Error) : new Error(String(error));
+      if (isSessionKitError(error)) {
+        // A configuration error says everything in its message and hint: no stack trace.
+        const problem =
+          error.hint === undefined
+            ? error.message
+            : `${error.message.replace(`\nHint: ${error.hint}`, '')} ${error.hint}`;
+        logger.error?.(`[sessionkit] ${problem} ${consequence}`);
+      } else {
+        logger.error?.(`[sessionkit] could not start: ${error.stack ?? error.message} ${consequence}`);
+      }
+    } catch {
+      // A broken logger must not stop the report from being kept.
     }
+    return error;
   }
-  if (built instanceof Error) throw built;
-  return built;
+}
+
+/** The pipeline, or the configuration error that stopped it (reported once, when this module loaded). */
+export const pipelineOrError: AstroPipeline | Error = buildOrReport();
+
+/**
+ * The answer to every request while the configuration is broken: a plain 500, without the
+ * details in production; in `astro dev` it shows the problem and its fix.
+ */
+export function misconfiguredResponse(error: Error): Response {
+  const body = astro.dev ? `sessionkit is not configured correctly:\n\n${error.message}\n` : 'Internal Server Error\n';
+  return new Response(body, {
+    status: 500,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
+/**
+ * The pipeline, for code that runs inside a request the middleware let through (the dev
+ * toolbar's route).
+ *
+ * @throws the configuration error, when there is one
+ */
+export function getPipeline(): AstroPipeline {
+  if (pipelineOrError instanceof Error) throw pipelineOrError;
+  return pipelineOrError;
 }
 
 /** True in bridge mode: the app's own middleware fills Astro's session, so sessionkit runs after it (`post`). */

@@ -1,6 +1,7 @@
 /**
  * The dev toolbar app (`astro dev` only): shows the current session with redacted values, when
- * it expires, and which guard rules matched the current page and why.
+ * it expires, which guard rules matched the current page and why, and the last refused CSRF
+ * check with its reason and usual fix.
  *
  * @module
  */
@@ -18,6 +19,20 @@ interface Inspection {
     sources: { source: string; path: string; matched: string[]; exception?: string }[];
     checks: { pattern: string; outcome: string }[];
   };
+  csrf: {
+    lastRefusal: { reason: string; method: string; path: string; summary: string; fix: string; at: number } | null;
+  };
+}
+
+function csrfRows(refusal: Inspection['csrf']['lastRefusal']): [string, string][] {
+  if (refusal === null) return [['last refusal', 'none since the dev server started']];
+  return [
+    ['reason', refusal.reason],
+    ['request', `${refusal.method} ${refusal.path}`],
+    ['when', new Date(refusal.at).toLocaleTimeString()],
+    ['what it means', refusal.summary],
+    ['usual fix', refusal.fix],
+  ];
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string): HTMLElementTagNameMap[K] {
@@ -50,7 +65,7 @@ function valueRows(target: HTMLTableElement, data: Record<string, InspectedValue
 }
 
 function render(target: HTMLElement, inspection: Inspection): void {
-  const { session, guard } = inspection;
+  const { session, guard, csrf } = inspection;
   const remaining = Math.max(0, session.expiresAt - Math.floor(Date.now() / 1000));
   target.replaceChildren(
     element('h2', 'Session'),
@@ -74,6 +89,8 @@ function render(target: HTMLElement, inspection: Inspection): void {
       ]),
       ...guard.checks.map((check): [string, string] => [`rule ${check.pattern}`, check.outcome]),
     ]),
+    element('h2', 'CSRF'),
+    table(csrfRows(csrf.lastRefusal)),
   );
 }
 

@@ -2,15 +2,16 @@
  * @internal The one place that chooses between the two crypto engines: synchronous `node:crypto`
  * with KeyObjects made once (on Node about 3x cheaper per AES-GCM operation than WebCrypto, whose
  * calls hop to a worker thread), found at run time through `runtime.ts` (no static `node:`
- * import), or WebCrypto everywhere else. Everything here may answer synchronously on `node`;
+ * import), or WebCrypto everywhere else, and on Cloudflare Workers, where workerd's WebCrypto is
+ * faster than its `node:crypto`. Everything here may answer synchronously on `node`;
  * public APIs wrap it in promises, and only the request pipeline uses the synchronous answers.
  *
  * @module
  */
 import { configError } from './errors.ts';
-import { type NodeCryptoSubset, type NodeKeyObject, nodeCrypto } from './runtime.ts';
+import { isWorkerd, type NodeCryptoSubset, type NodeKeyObject, nodeCrypto } from './runtime.ts';
 
-/** Which engine to use: `auto` picks `node` when `node:crypto` is available. */
+/** Which engine to use: `auto` picks `node` when `node:crypto` is available, except on Cloudflare Workers. */
 export type CryptoEngine = 'auto' | 'node' | 'webcrypto';
 
 /** Length of the GCM nonce, in bytes. */
@@ -178,12 +179,13 @@ const webCryptoEngine: Engine = {
 const nodeEngineInstance = nodeCrypto === undefined ? undefined : nodeEngine(nodeCrypto);
 
 /**
- * The engine for `choice`.
+ * The engine for `choice`. `auto` is `node:crypto` where the runtime offers it, except on
+ * Cloudflare Workers (see `isWorkerd`); `node` there still gets it.
  *
  * @throws `ERR_CONFIG_INVALID` when `node` is asked for where `node:crypto` is not available
  */
 export function engineFor(choice: CryptoEngine = 'auto'): Engine {
-  if (choice === 'webcrypto') return webCryptoEngine;
+  if (choice === 'webcrypto' || (choice === 'auto' && isWorkerd)) return webCryptoEngine;
   if (nodeEngineInstance !== undefined) return nodeEngineInstance;
   if (choice === 'node') {
     throw configError(

@@ -1,6 +1,7 @@
 /**
  * Runtime capabilities. The core runs on WebCrypto everywhere; on Node.js (and runtimes
- * exposing `process.getBuiltinModule`) it takes a synchronous `node:crypto` fast path.
+ * exposing `process.getBuiltinModule`, Cloudflare Workers aside) it takes a synchronous
+ * `node:crypto` fast path.
  * Nothing here imports `node:crypto` statically, so edge bundles never see it.
  *
  * @module
@@ -58,6 +59,15 @@ function loadNodeCrypto(): NodeCryptoSubset | undefined {
 
 /** `node:crypto` when the runtime offers it synchronously, otherwise `undefined`. */
 export const nodeCrypto: NodeCryptoSubset | undefined = loadNodeCrypto();
+
+/**
+ * True on Cloudflare Workers (workerd), which names itself in `navigator.userAgent`. workerd
+ * offers `node:crypto` (through `process.getBuiltinModule`, even without `nodejs_compat` since
+ * its 2026 compatibility dates), but its WebCrypto is the faster engine there: the cookie
+ * operation measured 1.27-1.50x slower on workerd's `node:crypto`.
+ */
+export const isWorkerd: boolean =
+  (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent === 'Cloudflare-Workers';
 
 /** A source of cryptographically secure random bytes (injectable for tests). */
 export type RandomBytes = (length: number) => Uint8Array;

@@ -16,8 +16,9 @@
  * 4. Without `Sec-Fetch-Site` (older browsers), `Origin`, when present, must be the app's own
  *    origin (the `origin` option, else the origin of `request.url`) or trusted; `null` fails.
  * 5. With neither, a `Referer`, if present, must be same-origin or trusted.
- * 6. A token bound to the session id must be in the header, or, for form content types only,
- *    in the form field. JSON and every other content type must use the header.
+ * 6. A token bound to the session id (or, for forms shown before any session existed, to the
+ *    anonymous CSRF cookie's id) must be in the header, or, for form content types only, in the
+ *    form field. JSON and every other content type must use the header.
  *
  * @module
  */
@@ -38,7 +39,7 @@ import {
   defaultCsrfHeaderName,
   isHeaderName,
 } from './html.ts';
-import { type CsrfTokenCheck, createCsrfTokenCodec } from './token.ts';
+import { anonymousBinding, type CsrfTokenCheck, createCsrfTokenCodec } from './token.ts';
 
 /**
  * Options of {@link createCsrfProtection}.
@@ -96,7 +97,7 @@ export type CsrfFailureReason =
   | 'missing-token'
   /** A token was present but is forged, expired, or belongs to another session. */
   | 'bad-token'
-  /** The request has no session id to check a token against. */
+  /** The request has neither a session nor an anonymous CSRF cookie to check a token against. */
   | 'no-session'
   /** The form body exceeds the configured limit, so the field could not be looked for. */
   | 'body-too-large';
@@ -139,6 +140,12 @@ export interface VerifyRequestOptions {
   /** The id of the request's session; `undefined`/`null`/empty when there is none. */
   sessionId: string | null | undefined;
   /**
+   * The id of the request's anonymous CSRF cookie, when it carries one: a token issued with
+   * {@link CsrfProtection.issueAnonymousToken} for it passes too (forms shown before any session
+   * existed, such as sign-in). Default: none.
+   */
+  anonymousId?: string | undefined;
+  /**
    * The path matched against `exempt`. Default: the pathname of `request.url`. The Astro layer
    * passes `context.routePattern`, so opt-outs follow routes, not raw paths.
    */
@@ -167,6 +174,12 @@ export interface VerifyRequestOptions {
 export interface CsrfProtection {
   /** A fresh token bound to `sessionId` (every call differs). Throws if `sessionId` is empty. */
   issueToken(sessionId: string): Promise<string>;
+  /**
+   * A fresh token bound to an anonymous CSRF cookie's id, for a form shown before any session
+   * exists; {@link CsrfProtection.verifyRequest} accepts it when given the same `anonymousId`.
+   * Throws if `anonymousId` is empty.
+   */
+  issueAnonymousToken(anonymousId: string): Promise<string>;
   /** Verifies a token against `sessionId`. Never throws on bad input. */
   verifyToken(token: unknown, sessionId: unknown): Promise<CsrfTokenCheck>;
   /** Verifies a request (origin headers, then token). Never throws; leaves the body readable. */
@@ -211,6 +224,8 @@ const optionKeys = [
 export interface ImmediateTokenIssuer {
   /** A token now, or `undefined` when the engine cannot sign synchronously (then use `issueToken`). */
   issueNow(sessionId: string): string | undefined;
+  /** The same for an anonymous CSRF cookie's id (then use `issueAnonymousToken`). */
+  issueAnonymousNow(anonymousId: string): string | undefined;
   /** True when {@link ImmediateTokenIssuer.issueNow} returns tokens. */
   readonly synchronous: boolean;
 }
@@ -266,6 +281,14 @@ function resolveTrustedOrigins(value: unknown, where: string): ReadonlySet<strin
       return origin as string;
     }),
   );
+}
+
+/** The binding of an anonymous id, refusing an empty one as the codec refuses an empty session id. */
+function anonymousBindingOf(anonymousId: string): string {
+  if (typeof anonymousId !== 'string' || anonymousId.length === 0) {
+    throw configError('A CSRF token needs an anonymous id.', 'Pass the id of the anonymous CSRF cookie.');
+  }
+  return anonymousBinding(anonymousId);
 }
 
 function originOfUrl(value: string): string | undefined {
@@ -390,7 +413,10 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
     const headerFailure = checkHeaders(request, own);
     if (headerFailure !== undefined) return fail(request, url.pathname, headerFailure, sessionId);
     if (input?.requireToken === false) return { ok: true };
-    if (typeof sessionId !== 'string' || sessionId.length === 0) return fail(request, url.pathname, 'no-session');
+    const hasSession = typeof sessionId === 'string' && sessionId.length > 0;
+    const anonymousId = input?.anonymousId;
+    const hasAnonymous = typeof anonymousId === 'string' && anonymousId.length > 0;
+    if (!hasSession && !hasAnonymous) return fail(request, url.pathname, 'no-session');
 
     let token = request.headers.get(headerName);
     if (token === null) {
@@ -403,12 +429,14 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
       }
     }
     if (token === null || token.length === 0) return fail(request, url.pathname, 'missing-token', sessionId);
-    const check = await codec.verify(token, sessionId);
-    return check.ok ? { ok: true } : fail(request, url.pathname, 'bad-token', sessionId);
+    if (hasSession && (await codec.verify(token, sessionId)).ok) return { ok: true };
+    if (hasAnonymous && (await codec.verify(token, anonymousBinding(anonymousId))).ok) return { ok: true };
+    return fail(request, url.pathname, 'bad-token', sessionId);
   };
 
   const protection: CsrfProtection = {
     issueToken: (sessionId) => codec.issue(sessionId),
+    issueAnonymousToken: (anonymousId) => codec.issue(anonymousBindingOf(anonymousId)),
     verifyToken: (token, sessionId) => codec.verify(token, sessionId),
     async verifyRequest(request, input) {
       try {
@@ -429,6 +457,7 @@ export function createCsrfProtection(options: CsrfProtectionOptions): CsrfProtec
   };
   immediateIssuers.set(protection, {
     issueNow: (sessionId) => codec.issueSync(sessionId),
+    issueAnonymousNow: (anonymousId) => codec.issueSync(anonymousBindingOf(anonymousId)),
     get synchronous() {
       return codec.synchronous;
     },

@@ -13,7 +13,9 @@
  * - `nonce` makes every issued token different, which is what BREACH-style compression
  *   attacks need: a page never repeats a secret the attacker could recover byte by byte.
  * - The session id is bound by the MAC but not carried: a token is valid for exactly one
- *   session and reveals nothing about it.
+ *   session and reveals nothing about it. A form shown before any session exists is bound to
+ *   the anonymous CSRF cookie's id instead ({@link anonymousBinding}), under a prefix no session
+ *   id can have, so neither kind of token passes for the other.
  *
  * Verification is stateless: one HMAC, compared in constant time.
  *
@@ -50,6 +52,19 @@ const tokenBytes = headerLength + macLength;
  * ```
  */
 export const csrfTokenLength = csrfTokenPrefix.length + Math.ceil((tokenBytes * 4) / 3);
+/**
+ * @internal What a token for the anonymous CSRF cookie `anonymousId` is bound to, in place of a
+ * session id. Session ids are base64url, which has no `:`: the two kinds of binding never meet.
+ *
+ * @example
+ * ```ts
+ * await codec.issue(anonymousBinding(anonymousId));
+ * ```
+ */
+export function anonymousBinding(anonymousId: string): string {
+  return `anonymous:${anonymousId}`;
+}
+
 /** Tokens dated this far in the future (seconds) are accepted, for clock skew between servers. */
 const maxClockSkewSeconds = 60;
 

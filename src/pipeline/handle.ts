@@ -8,9 +8,10 @@
  */
 import { isSessionKitError } from '../core/errors.ts';
 import type { MaybePromise } from '../core/maybe-promise.ts';
+import type { CsrfFailure } from '../csrf/protection.ts';
 import type { GuardDecision } from '../guard/index.ts';
 import { commitResponse } from './commit.ts';
-import { checkCsrf } from './csrf.ts';
+import { checkCsrf, describeRefusal, reportRefusal } from './csrf.ts';
 import { type GuardDenial, type GuardedRequest, guardRequest, isGuarded, reportDenial } from './guard.ts';
 import { type LoadedSession, loadSession } from './load.ts';
 import type { PipelineRuntime } from './options.ts';
@@ -69,6 +70,7 @@ class RequestFlow<Context> implements GuardedRequest<Context> {
       runtime.access as RequestState['access'],
       runtime.tokens,
       loaded.storeUnavailable,
+      this.request,
     );
     this.state = state;
     runtime.hooks.attach?.(this.context, state);
@@ -78,11 +80,23 @@ class RequestFlow<Context> implements GuardedRequest<Context> {
 
   /** The CSRF check of unsafe methods, then the route. A refused request runs nothing and commits nothing. */
   checkCsrf(): MaybePromise<Response> {
-    const checking = checkCsrf(this.runtime, this, this.loaded);
+    const checking = checkCsrf(this.runtime, this, this.loaded, this.state);
     if (checking === undefined) return this.route();
-    return checking.then((failure) =>
-      failure === undefined ? this.route() : denialResponse(this.runtime, this, { kind: 'csrf', failure }),
-    );
+    return checking.then((failure) => (failure === undefined ? this.route() : this.refuse(failure)));
+  }
+
+  /**
+   * A refused CSRF check. When the store could not load the session, the token could not be
+   * checked against it: that is the outage's answer (503), not an expired form.
+   */
+  refuse(failure: CsrfFailure): Response {
+    const { runtime, loaded } = this;
+    if (loaded.storeUnavailable && (failure.reason === 'no-session' || failure.reason === 'bad-token')) {
+      return denialResponse(runtime, this, { kind: 'unavailable' });
+    }
+    const refusal = describeRefusal(runtime, this, failure);
+    reportRefusal(runtime, refusal);
+    return denialResponse(runtime, this, { kind: 'csrf', refusal });
   }
 
   /** The guard's decision on the route. */
@@ -123,7 +137,7 @@ class RequestFlow<Context> implements GuardedRequest<Context> {
   }
 
   commit(response: Response): MaybePromise<Response> {
-    return commitResponse(this.runtime, this, this.state, response, this.source);
+    return commitResponse(this.runtime, this, this.state, response, this.source, this.loaded);
   }
 }
 

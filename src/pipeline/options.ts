@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { CryptoEngine } from '../core/aead.ts';
 import type { SessionCookieOptions } from '../core/cookie.ts';
 import { configError } from '../core/errors.ts';
 import { createReporter, type EventListener, type Logger, type Reporter } from '../core/events.ts';
@@ -17,18 +18,26 @@ import {
   sessionOperationsOf,
 } from '../core/manager.ts';
 import { assertOptionsObject } from '../core/options.ts';
+import { secureRandomBytes } from '../core/runtime.ts';
 import type { StandardSchemaV1 } from '../core/schema.ts';
 import type { SecretInput } from '../core/secrets.ts';
 import type { AnySessionData } from '../core/session.ts';
 import type { SessionStore } from '../core/store.ts';
+import { createAnonymousCsrfCookie } from '../csrf/anonymous.ts';
 import type { CsrfExemptOption } from '../csrf/exempt.ts';
-import { type CsrfProtection, createCsrfProtection, immediateTokenIssuerOf } from '../csrf/protection.ts';
+import type { CsrfHintNames } from '../csrf/explain.ts';
+import {
+  type CsrfFailure,
+  type CsrfProtection,
+  createCsrfProtection,
+  immediateTokenIssuerOf,
+} from '../csrf/protection.ts';
 import { guardNames } from '../guard/compile.ts';
 import { createNamedGuard, type Guard } from '../guard/guard.ts';
 import type { AccessHooks, GuardRule } from '../guard/rules.ts';
 import { type ContextStore, getContextStore, setContextStore } from './context-store.ts';
 import type { SessionSource } from './source.ts';
-import type { RequestState, TokenIssuer } from './state.ts';
+import type { RequestState, RequestTokens } from './state.ts';
 
 type Data = Record<string, unknown>;
 
@@ -100,8 +109,13 @@ export interface SessionkitOptions<Context = unknown> {
   contextStore?: ContextStore;
   /** Audit events (no secrets, no session data). */
   onEvent?: EventListener;
-  /** Where sessionkit logs. Default: nowhere. */
+  /** Where sessionkit logs (a refused CSRF check is one `warn` line naming its reason and fix). Default: nowhere. */
   logger?: Logger;
+  /**
+   * The crypto engine for cookies and CSRF tokens. Default `auto`: `node:crypto` where the runtime
+   * offers it (Node, Bun, Deno), WebCrypto elsewhere and on Cloudflare Workers (faster there).
+   */
+  cryptoEngine?: CryptoEngine;
 }
 
 /** @internal What a framework adapter adds to the pipeline. */
@@ -114,6 +128,22 @@ export interface AdapterHooks<Context> {
   forbidden?(context: Context, state: RequestState): Promise<Response>;
   /** How error messages name rule `index` of `protect`, when the app wrote it elsewhere (Astro: `sessionkit().protect[0]`). */
   ruleName?(index: number): string;
+  /** Told of every refused CSRF check (Astro's dev toolbar shows the last one). */
+  csrfRefused?(refusal: CsrfRefusal): void;
+  /** The app's own names for what CSRF hints mention (Astro: `security.allowedDomains`, ...). */
+  csrfNames?: Partial<CsrfHintNames>;
+  /** Development server: refusal pages explain themselves (the CSRF reason and its fix). */
+  development?: boolean;
+}
+
+/** @internal A refused CSRF check, as logged: never the token, the cookie or session data. */
+export interface CsrfRefusal {
+  readonly failure: CsrfFailure;
+  readonly method: string;
+  readonly path: string;
+  /** What the reason means and how it is usually fixed. */
+  readonly summary: string;
+  readonly fix: string;
 }
 
 /** @internal Everything a request needs, built once. */
@@ -122,7 +152,9 @@ export interface PipelineRuntime<Context = unknown> {
   readonly operations: SessionOperations<Data, AnySessionData>;
   readonly guard: Guard<Data, Context>;
   readonly csrf: CsrfProtection | undefined;
-  readonly tokens: TokenIssuer | undefined;
+  /** How hints about refused CSRF checks name the app's options. */
+  readonly csrfNames: CsrfHintNames;
+  readonly tokens: RequestTokens | undefined;
   readonly csrfExempt: ((context: Context) => boolean) | undefined;
   readonly access: AccessHooks<Data, Context> | undefined;
   readonly contextStore: ContextStore | undefined;
@@ -148,6 +180,7 @@ const optionKeys = [
   'contextStore',
   'onEvent',
   'logger',
+  'cryptoEngine',
 ];
 const csrfKeys = ['exempt', 'trustedOrigins', 'headerName', 'fieldName', 'allowSameSite'];
 
@@ -187,6 +220,7 @@ export function createPipeline<Context>(
     defaults: options.defaults,
     onEvent: options.onEvent,
     logger,
+    cryptoEngine: options.cryptoEngine,
   });
   const names =
     hooks.ruleName === undefined
@@ -221,26 +255,41 @@ export function createPipeline<Context>(
           fieldName: csrfSettings.fieldName,
           allowSameSite: csrfSettings.allowSameSite,
           maxAgeSeconds: manager.expiry.idleTimeoutSeconds,
+          cryptoEngine: options.cryptoEngine,
+          // The pipeline logs refusals itself, with the fix in the app's own option names.
           onEvent: options.onEvent,
-          logger,
         });
   // Bridged sessions are not sessionkit's: there is no session to bind a token to.
   const immediate = csrf === undefined ? undefined : immediateTokenIssuerOf(csrf);
-  const tokens: TokenIssuer | undefined =
+  const tokens: RequestTokens | undefined =
     csrf === undefined || immediate === undefined || hooks.source !== undefined
       ? undefined
       : {
-          issueNow: (sessionId) => immediate.issueNow(sessionId),
-          issue: (sessionId) => csrf.issueToken(sessionId),
-          get synchronous() {
-            return immediate.synchronous;
+          issuer: {
+            issueNow: (sessionId) => immediate.issueNow(sessionId),
+            issue: (sessionId) => csrf.issueToken(sessionId),
+            issueAnonymousNow: (anonymousId) => immediate.issueAnonymousNow(anonymousId),
+            issueAnonymous: (anonymousId) => csrf.issueAnonymousToken(anonymousId),
+            get synchronous() {
+              return immediate.synchronous;
+            },
           },
+          anonymous: createAnonymousCsrfCookie(manager.cookie, secureRandomBytes),
         };
   return {
     manager,
     operations: sessionOperationsOf(manager),
     guard,
     csrf,
+    csrfNames: {
+      trustedOrigins: 'csrf.trustedOrigins',
+      allowSameSite: 'csrf.allowSameSite',
+      ownOrigin: "the request URL's origin (behind a proxy, pass the public URL: handle(request, next, { url }))",
+      token: 'state.csrfToken (getCsrfToken())',
+      fieldName: csrf?.fieldName ?? 'csrf_token',
+      headerName: csrf?.headerName ?? 'x-csrf-token',
+      ...hooks.csrfNames,
+    },
     tokens,
     csrfExempt: options.csrfExempt,
     access: options.access,

@@ -1,22 +1,23 @@
 /**
  * The one place that decides what sessionkit answers by itself: a guard denial, a page's
  * `requireSession()` (or `ERR_FORBIDDEN`) thrown at run time, a failed CSRF check, a store
- * outage. Page requests get a redirect or a small HTML page; API requests get JSON. All are
- * `no-store`.
+ * outage. Who asked decides the form, by the one request classifier (`guard/request-kind.ts`):
+ * a page visit may be redirected (to sign in) and gets HTML; a browser's form post gets HTML and
+ * is never redirected (the form would be lost); only an API request gets JSON. All are `no-store`.
  *
  * @module
  */
-import type { CsrfFailure } from '../csrf/protection.ts';
 import { csrfFailureResponse } from '../csrf/response.ts';
 import { requestKindOf } from '../guard/internal.ts';
 import { safeRedirect, withReturnTo } from '../guard/redirect.ts';
+import type { RequestKind } from '../guard/request-kind.ts';
 import type { GuardDenial, GuardedRequest } from './guard.ts';
-import type { PipelineRuntime } from './options.ts';
+import type { CsrfRefusal, PipelineRuntime } from './options.ts';
 
 /** Something sessionkit answers itself instead of running the app. */
 export type Denial =
   | { readonly kind: 'guard'; readonly decision: GuardDenial }
-  | { readonly kind: 'csrf'; readonly failure: CsrfFailure }
+  | { readonly kind: 'csrf'; readonly refusal: CsrfRefusal }
   | { readonly kind: 'unavailable' };
 
 const noStore = 'no-store';
@@ -25,8 +26,31 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-function htmlPage(status: number, title: string, message: string): Response {
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${status} ${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><a href="/">Home</a></p></body></html>`;
+/** A link the page offers: where to go next. */
+interface PageLink {
+  readonly href: string;
+  readonly label: string;
+}
+
+const homeLink: PageLink = { href: '/', label: 'Home' };
+
+function htmlPage(
+  status: number,
+  title: string,
+  message: string,
+  options: { link?: PageLink; details?: readonly [string, string][] } = {},
+): Response {
+  const link = options.link ?? homeLink;
+  const details =
+    options.details === undefined
+      ? ''
+      : `<dl data-sessionkit-details style="background:#f4f4f5;color:#18181b;padding:.75rem 1rem;border-radius:.5rem">${options.details
+          .map(
+            ([term, text]) =>
+              `<dt style="font-weight:600">${escapeHtml(term)}</dt><dd style="margin:0 0 .5rem">${escapeHtml(text)}</dd>`,
+          )
+          .join('')}</dl>`;
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${status} ${escapeHtml(title)}</title></head><body style="font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem"><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${details}<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.label)}</a></p></body></html>`;
   return new Response(body, {
     status,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': noStore },
@@ -52,55 +76,68 @@ function requestFacts<Context>(subject: GuardedRequest<Context>) {
 }
 
 /**
- * True when the request is an API request (JSON answers), classified exactly as the guard does:
- * a method other than GET/HEAD, a JSON body, a path under `apiPrefixes`, or an `Accept` header
- * preferring JSON.
+ * Who sent the request (`page`, `form` or `api`), by the guard's one classifier: JSON answers for
+ * `api` only (a JSON body, an `Accept` header preferring JSON, a GET under `apiPrefixes`, another
+ * method without an HTML preference).
  */
-export function wantsJson<Context>(runtime: PipelineRuntime<Context>, subject: GuardedRequest<Context>): boolean {
-  return runtime.guard.classify(requestFacts(subject)) === 'api';
+export function requestKind<Context>(runtime: PipelineRuntime<Context>, subject: GuardedRequest<Context>): RequestKind {
+  return requestKindOf(runtime.guard, requestFacts(subject));
 }
 
-/**
- * True when a CSRF refusal should be JSON: by the same classifier, anything but a page visit or a
- * browser's form submission (a form post gets an HTML page that says what happened).
- */
-function csrfWantsJson<Context>(runtime: PipelineRuntime<Context>, subject: GuardedRequest<Context>): boolean {
-  return requestKindOf(runtime.guard, requestFacts(subject)) === 'api';
-}
-
-function guardResponse(decision: GuardDenial, json: boolean): Response {
+function guardResponse<Context>(runtime: PipelineRuntime<Context>, decision: GuardDenial, kind: RequestKind): Response {
   if (decision.action === 'redirect') {
     return new Response(null, {
       status: decision.status,
       headers: { location: decision.location, 'cache-control': noStore },
     });
   }
-  if (json || decision.status === 401) return jsonDenial(decision.status, decision.body);
-  return decision.status === 400
-    ? htmlPage(400, 'Bad request', 'This address cannot be served.')
-    : htmlPage(403, 'Forbidden', 'You do not have access to this page.');
+  if (kind === 'api') return jsonDenial(decision.status, decision.body);
+  switch (decision.status) {
+    case 400:
+      return htmlPage(400, 'Bad request', 'This address cannot be served.');
+    case 401: {
+      const page = htmlPage(401, 'Sign-in required', 'Your session has ended. Sign in, then send the form again.', {
+        link: { href: runtime.guard.loginLocation, label: 'Sign in' },
+      });
+      page.headers.set('www-authenticate', 'Session');
+      return page;
+    }
+    default:
+      return htmlPage(403, 'Forbidden', 'You do not have access to this page.');
+  }
 }
 
 function jsonDenial(status: number, body: unknown): Response {
   return json(status, body, status === 401 ? { 'www-authenticate': 'Session' } : {});
 }
 
-function csrfResponse(failure: CsrfFailure, json: boolean): Response {
-  if (json) return csrfFailureResponse(failure);
+function csrfResponse(refusal: CsrfRefusal, kind: RequestKind, development: boolean): Response {
+  const failure = refusal.failure;
+  if (kind === 'api') return csrfFailureResponse(failure);
+  // In development the page says why, and what to change; in production it stays plain.
+  const details: [string, string][] | undefined = development
+    ? [
+        ['Reason (development only)', `${failure.reason}: ${refusal.summary}`],
+        ['Usual fix', refusal.fix],
+        ['Request', `${refusal.method} ${refusal.path}`],
+      ]
+    : undefined;
   return failure.status === 413
-    ? htmlPage(413, 'Form too large', 'The form you sent is larger than this site accepts.')
+    ? htmlPage(413, 'Form too large', 'The form you sent is larger than this site accepts.', { details })
     : htmlPage(
         403,
         'This form has expired',
         'It was sent from another site, or from a page opened before your session changed. Go back, reload the page and try again.',
+        { details },
       );
 }
 
-function unavailableResponse(json: boolean): Response {
+function unavailableResponse(kind: RequestKind): Response {
   const message = 'Sessions are temporarily unavailable. Please try again shortly.';
-  const response = json
-    ? jsonDenial(503, { error: { code: 'ERR_STORE_UNAVAILABLE', message } })
-    : htmlPage(503, 'Service unavailable', message);
+  const response =
+    kind === 'api'
+      ? jsonDenial(503, { error: { code: 'ERR_STORE_UNAVAILABLE', message } })
+      : htmlPage(503, 'Service unavailable', message);
   response.headers.set('retry-after', '5');
   return response;
 }
@@ -111,13 +148,14 @@ export function denialResponse<Context>(
   subject: GuardedRequest<Context>,
   denial: Denial,
 ): Response {
+  const kind = requestKind(runtime, subject);
   switch (denial.kind) {
     case 'guard':
-      return guardResponse(denial.decision, wantsJson(runtime, subject));
+      return guardResponse(runtime, denial.decision, kind);
     case 'csrf':
-      return csrfResponse(denial.failure, csrfWantsJson(runtime, subject));
+      return csrfResponse(denial.refusal, kind, runtime.hooks.development === true);
     case 'unavailable':
-      return unavailableResponse(wantsJson(runtime, subject));
+      return unavailableResponse(kind);
   }
 }
 
@@ -131,7 +169,7 @@ export function thrownDenial<Context>(
   status: 401 | 403,
 ): GuardDenial {
   const url = subject.url;
-  if (status === 401 && !wantsJson(runtime, subject)) {
+  if (status === 401 && requestKind(runtime, subject) === 'page') {
     const location = withReturnTo(runtime.guard.loginLocation, safeRedirect(url.pathname + url.search, url));
     return { action: 'redirect', status: 303, location, reason: 'unauthenticated', rule: undefined as never };
   }
@@ -148,7 +186,7 @@ export function isForbiddenPageVisit<Context>(
   subject: GuardedRequest<Context>,
   decision: GuardDenial,
 ): boolean {
-  return decision.action === 'deny' && decision.status === 403 && !wantsJson(runtime, subject);
+  return decision.action === 'deny' && decision.status === 403 && requestKind(runtime, subject) === 'page';
 }
 
 /**

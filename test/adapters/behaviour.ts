@@ -61,14 +61,15 @@ export function describeBehaviour(name: string, start: (redisPort: number) => Pr
       await redis?.destroy();
     });
 
-    it('signs in: a new session id, and the dashboard greets the user', async () => {
+    it('signs in: the sign-in form costs no session (an anonymous CSRF cookie), then a session greets the user', async () => {
       const browser = new Browser(server.url);
       await browser.csrfToken('/login');
-      const anonymous = browser.cookie('__Host-session');
-      expect(anonymous).toBeDefined();
+      expect(browser.cookie('__Host-session')).toBeUndefined();
+      expect(browser.cookie('__Host-session-csrf')).toBeDefined();
       const response = await signIn(browser, 'u_alice', 'user');
       expect(response.status).toBe(200);
-      expect(browser.cookie('__Host-session')).not.toBe(anonymous);
+      expect(browser.cookie('__Host-session')).toBeDefined();
+      expect(browser.cookie('__Host-session-csrf')).toBeUndefined();
       const dashboard = await browser.fetch('/dashboard', { headers: html });
       expect(dashboard.status).toBe(200);
       expect(await dashboard.text()).toContain('Welcome u_alice');

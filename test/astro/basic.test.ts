@@ -67,14 +67,16 @@ function describeApp(mode: 'production' | 'dev', start: () => Promise<FixtureSer
       expect(response.status).toBe(303);
     });
 
-    it('a user signs in (session id rotated), reaches the dashboard, is refused admin (403)', async () => {
+    it('a user signs in (the anonymous form cookie gives way to a session), reaches the dashboard, is refused admin (403)', async () => {
       const browser = new Browser(server.url);
       await browser.csrfToken();
-      const before = browser.cookie('__Host-session');
-      expect(before).toBeDefined();
+      // The sign-in form costs no session: its token is bound to the anonymous CSRF cookie.
+      expect(browser.cookie('__Host-session')).toBeUndefined();
+      expect(browser.cookie('__Host-session-csrf')).toBeDefined();
       const login = await signIn(browser, 'user@example.com');
       expect(login.status).toBe(200);
-      expect(browser.cookie('__Host-session')).not.toBe(before);
+      expect(browser.cookie('__Host-session')).toBeDefined();
+      expect(browser.cookie('__Host-session-csrf')).toBeUndefined();
       const dashboard = await browser.fetch('/dashboard');
       expect(dashboard.status).toBe(200);
       expect(await dashboard.text()).toContain('Welcome, user@example.com');
@@ -243,6 +245,47 @@ function describeApp(mode: 'production' | 'dev', start: () => Promise<FixtureSer
         expect(body.guard.checks).toEqual([{ pattern: '/admin/**', outcome: 'fail' }]);
         const toolbar = await (await browser.fetch('/@id/astro:toolbar:internal')).text();
         expect(toolbar).toContain('"id":"sessionkit"');
+      },
+    );
+
+    it(
+      mode === 'dev'
+        ? 'a refused CSRF check names its reason and fix on the page, in the server log and in the dev toolbar'
+        : 'a refused CSRF check is one server log line (reason, method, path, fix); the page stays plain',
+      async () => {
+        const browser = new Browser(server.url);
+        await browser.csrfToken();
+        const logged = server.output().length;
+        const refused = await browser.fetch('/api/login-form', {
+          method: 'POST',
+          headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+          body: new URLSearchParams({ email: 'form@example.com' }),
+        });
+        expect(refused.status).toBe(403);
+        const page = await refused.text();
+        expect(page).toContain('This form has expired');
+        const line = /\[sessionkit\] CSRF check refused: .*\(reason=missing-token method=POST path=\/api\/login-form\)/;
+        await expect.poll(() => server.output().slice(logged), { timeout: 5000 }).toMatch(line);
+        const lines = server
+          .output()
+          .slice(logged)
+          .split('\n')
+          .filter((text) => text.includes('CSRF check refused'));
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toContain('hidden field named "csrf_token" (value: Astro.locals.sessionkit.csrfToken)');
+        if (mode === 'production') {
+          expect(page).not.toContain('missing-token');
+          return;
+        }
+        expect(page).toContain('missing-token');
+        expect(page).toContain('Astro.locals.sessionkit.csrfToken');
+        const inspected = await (await browser.fetch('/_sessionkit/inspect?path=/')).json();
+        expect(inspected.csrf.lastRefusal).toMatchObject({
+          reason: 'missing-token',
+          method: 'POST',
+          path: '/api/login-form',
+          fix: expect.stringContaining('csrf_token'),
+        });
       },
     );
 

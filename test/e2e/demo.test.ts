@@ -66,7 +66,18 @@ describe('demo app in Chromium', () => {
     const page = await profile();
     await page.goto('/login');
     await screenshot(page, 'login');
+    // The sign-in form costs no session: its CSRF token is bound to a small cookie of its own.
+    expect(await page.context().cookies()).toEqual([
+      expect.objectContaining({
+        name: '__Host-session-csrf',
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Lax',
+        path: '/',
+      }),
+    ]);
     await signIn(page, user.email, user.password);
+    expect((await page.context().cookies()).map((cookie) => cookie.name)).toEqual(['__Host-session']);
     expect(new URL(page.url()).pathname).toBe('/dashboard');
     expect(await page.getByTestId('dashboard').textContent()).toBe(`Hello, ${user.name}`);
     expect(await flashText(page)).toBe(`Signed in as ${user.name}. Welcome back!`);

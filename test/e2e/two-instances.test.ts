@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRedis } from '../support/services.ts';
 import { type DemoServer, demoAccounts, newDataDir, newSecret, startDemo } from './support/demo.ts';
-import { csrfTokenOf, HttpClient } from './support/http.ts';
+import { csrfTokenOf, HttpClient, signInWithForm } from './support/http.ts';
 
 const { user } = demoAccounts;
 
@@ -20,12 +20,7 @@ function redisKeys(pattern: string): string[] {
 }
 
 async function signIn(client: HttpClient, server: DemoServer): Promise<void> {
-  const token = csrfTokenOf(await client.page(`${server.url}/login`));
-  const response = await client.postForm(`${server.url}/login`, {
-    csrf_token: token,
-    email: user.email,
-    password: user.password,
-  });
+  const response = await signInWithForm(client, server.url, user);
   expect(response.status).toBe(303);
   expect(response.headers.get('location')).toBe('/dashboard');
 }

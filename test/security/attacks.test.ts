@@ -11,6 +11,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type App,
+  anonymousCookieName,
   build,
   Client,
   cookieName,
@@ -90,14 +91,9 @@ describe.each(modes)('%s mode', (mode) => {
       if (mode === 'cookie') {
         // checkOrigin is off in astro-attack: sessionkit's Origin check answers.
         expect(await response.json()).toMatchObject({ error: { code: 'ERR_CSRF', reason: 'origin' } });
+        // The victim was only shown the form: no session, so the event names none.
         expect(logged(app(), mark, 'csrf.failed')).toEqual([
-          {
-            type: 'csrf.failed',
-            reason: 'origin',
-            method: 'POST',
-            path: '/api/login-form',
-            sessionId: expect.any(String),
-          },
+          { type: 'csrf.failed', reason: 'origin', method: 'POST', path: '/api/login-form' },
         ]);
       } else {
         // Astro's checkOrigin (on by default) answers first, before any middleware.
@@ -243,42 +239,52 @@ describe.each(modes)('%s mode', (mode) => {
   });
 
   describe('session fixation', () => {
-    it('a planted anonymous session is not the one the victim signs in to', async () => {
+    it('a planted session or anonymous CSRF cookie is not the one the victim signs in to', async () => {
+      // The sign-in form stores no session: what an attacker can plant is a session of their own
+      // (signed in as mallory) and their own anonymous CSRF cookie, whose token they know.
       const attacker = new Client(app());
-      const attackerToken = await attacker.csrfToken();
+      await attacker.signIn('mallory');
       const planted = attacker.session!;
-      expect(planted).toBeDefined();
+      const anonymous = new Client(app());
+      const attackerToken = await anonymous.csrfToken();
+      expect(anonymous.session).toBeUndefined();
+      const plantedAnonymous = anonymous.cookie(anonymousCookieName)!;
+      expect(plantedAnonymous).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
       const victim = new Client(app());
       victim.session = planted;
+      victim.setCookie(anonymousCookieName, plantedAnonymous);
       await victim.signIn('alice');
       const signedIn = victim.session!;
       expect(signedIn).not.toBe(planted);
+      expect(victim.cookie(anonymousCookieName)).toBeUndefined(); // cleared by the sign-in
       expect(await victim.whoami()).toEqual({ signedIn: true, userId: 'u_alice' });
 
       const mark = app().mark();
-      expect(await attacker.whoami(`${cookieName}=${planted}`)).toEqual({ signedIn: false, userId: null });
       if (mode === 'cookie') {
-        // The old sealed cookie still opens, to an anonymous session with another id.
+        // The planted cookie still opens, to the attacker's own session under another id.
         const before = await openCookie(planted);
         const after = await openCookie(signedIn);
-        expect(before.status).toBe('valid');
-        expect(before.data).toEqual({});
+        expect(before.data).toMatchObject({ userId: 'u_mallory' });
         expect(after.data).toMatchObject({ userId: 'u_alice' });
         expect(after.id).not.toBe(before.id);
       } else {
+        // The sign-in rotated out of the planted session: its row is gone.
         expect(storeIdOf(signedIn)).not.toBe(storeIdOf(planted));
+        expect(await attacker.whoami(`${cookieName}=${planted}`)).toEqual({ signedIn: false, userId: null });
         expect(logged(app(), mark, 'session.rejected')).toEqual([{ type: 'session.rejected', reason: 'revoked' }]);
         const database = openDatabase(app());
         const row = database.prepare('SELECT id FROM sessionkit_sessions WHERE id = ?').get(storeIdOf(planted));
         database.close();
         expect(row).toBeUndefined();
       }
-      // The attacker's own cookie + token pair cannot act for the victim.
-      attacker.session = planted;
-      const write = await attacker.json('/api/notes', { text: 'as victim?' }, attackerToken);
+      // The attacker's anonymous cookie + token pair cannot act for the victim, nor sign in for them.
+      const write = await anonymous.json('/api/notes', { text: 'as victim?' }, attackerToken);
       expect([401, 403]).toContain(write.status);
       expect(setsSessionCookie(write)).toBe(false);
+      const forged = await victim.json('/api/login', { user: 'mallory' }, attackerToken);
+      expect(forged.status).toBe(403);
+      expect(await victim.whoami()).toEqual({ signedIn: true, userId: 'u_alice' });
     });
 
     it('a made-up session token is never adopted', async () => {
@@ -573,7 +579,7 @@ describe.each(modes)('%s mode', (mode) => {
       const ids = new Set<string>();
       for (let index = 0; index < 20; index++) {
         const client = new Client(app());
-        await client.csrfToken();
+        await client.signIn('alice');
         const value = client.session!;
         const id = mode === 'cookie' ? (await openCookie(value)).id : storeIdOf(value);
         expect(id).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 bytes, base64url
@@ -589,15 +595,34 @@ describe.each(modes)('%s mode', (mode) => {
     // shared cache may serve one visitor's token to everyone (their sign-in then fails with
     // bad-token, and the per-response token that defeats BREACH is frozen). Fix: count
     // `tokenUsed` as personal.
-    it('a page that embeds a CSRF token is private, even without Set-Cookie', async () => {
+    it('a page that embeds a CSRF token is private, even without a session cookie', async () => {
       const client = new Client(app());
       const first = await client.fetch('/login');
-      expect(first.headers.get('cache-control')).toBe('private, no-store'); // new session: cookie set
-      const again = await client.fetch('/login');
+      // A visitor shown a form gets the anonymous CSRF cookie, no session.
+      expect(first.headers.getSetCookie().map((line) => line.slice(0, line.indexOf('=')))).toEqual([
+        anonymousCookieName,
+      ]);
+      expect(first.headers.get('cache-control')).toBe('private, no-store');
+      const signedIn = new Client(app());
+      await signedIn.signIn('alice');
+      const again = await signedIn.fetch('/login');
       expect(again.headers.getSetCookie()).toEqual([]);
       expect(await again.text()).toMatch(/<meta name="csrf-token" content="v1\./);
       expect(again.headers.get('cache-control')).toBe('private, no-store');
       expect(again.headers.get('vary')).toMatch(/cookie/i);
+    });
+
+    it('the anonymous CSRF cookie is __Host-, Secure, HttpOnly, SameSite=Lax, Path=/, 2 hours, 32 random bytes', async () => {
+      const client = new Client(app());
+      const response = await client.fetch('/login');
+      const line = response.headers.getSetCookie().find((entry) => entry.startsWith(`${anonymousCookieName}=`))!;
+      const attributes = line.split(';').map((part) => part.trim().toLowerCase());
+      expect(attributes).toEqual(
+        expect.arrayContaining(['secure', 'httponly', 'samesite=lax', 'path=/', 'max-age=7200']),
+      );
+      expect(attributes.some((attribute) => attribute.startsWith('domain='))).toBe(false);
+      expect(client.cookie(anonymousCookieName)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(await response.text()).not.toContain(client.cookie(anonymousCookieName)!);
     });
 
     it('pages behind a rule are private, no-store and vary on Cookie', async () => {
@@ -851,7 +876,7 @@ describe('cookie mode: secrets and key rotation', () => {
     }
   });
 
-  it('a weak, placeholder, predictable or missing secret fails every request closed (500), never a weak session', async () => {
+  it('a weak, placeholder, predictable or missing secret is reported once, naming SESSIONKIT_SECRET; every request is a plain 500', async () => {
     const predictable = [
       'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
       '0123456789abcdef'.repeat(4),
@@ -859,19 +884,32 @@ describe('cookie mode: secrets and key rotation', () => {
       'f47ac10b-58cc-4372-a567-0e02b2c3d479'.repeat(2),
     ];
     for (const secret of ['changeme', 'short-secret', '', ...predictable]) {
+      const label = JSON.stringify(secret);
       const weak = await serve('cookie', { SESSIONKIT_SECRET: secret });
       try {
-        const response = await fetch(`${weak.url}/login`, { redirect: 'manual' });
-        expect(response.status, JSON.stringify(secret)).toBe(500);
-        expect(response.headers.getSetCookie()).toEqual([]);
-        expect(weak.server.output()).toMatch(
+        for (const path of ['/login', '/', '/account', '/api/whoami']) {
+          const response = await fetch(`${weak.url}${path}`, { redirect: 'manual' });
+          expect(response.status, `${label} ${path}`).toBe(500);
+          expect(await response.text()).toBe('Internal Server Error\n');
+          expect(response.headers.getSetCookie()).toEqual([]);
+        }
+        const output = weak.server.output();
+        const reports = output.split('\n').filter((line) => line.includes('[sessionkit]'));
+        expect(reports, label).toHaveLength(1);
+        const [report] = reports as [string];
+        expect(report).toMatch(
           secret === ''
-            ? /SESSIONKIT_SECRET environment variable is not set/
+            ? /SESSIONKIT_SECRET is not set\./
             : predictable.includes(secret)
-              ? /is predictable: made largely of .*, it carries about \d+ bits of entropy, 192 required/
-              : /ERR_SECRET_WEAK|SessionKitError/,
+              ? /SESSIONKIT_SECRET is predictable: made largely of .*, it carries about \d+ bits of entropy, 192 required/
+              : /SESSIONKIT_SECRET is (too short|a well-known placeholder)/,
         );
-        expect(weak.server.output()).not.toContain(secret || 'never');
+        expect(report).toContain('npx sessionkit secret');
+        expect(report).toContain('set SESSIONKIT_SECRET to it');
+        // No stack trace, neither at start nor per request; never the secret itself.
+        expect(output).not.toMatch(/^\s+at /m);
+        expect(output).not.toContain('SessionKitError');
+        if (secret !== '') expect(output).not.toContain(secret);
       } finally {
         await weak.stop();
       }
@@ -915,9 +953,11 @@ describe('audit events', () => {
     const app = apps.store;
     const mark = app.mark();
     const alice = new Client(app);
-    await alice.csrfToken();
-    const anonymousId = storeIdOf(alice.session!);
     await alice.signIn('alice');
+    const signedInId = storeIdOf(alice.session!);
+    // A privilege change rotates the id.
+    const switched = await alice.json('/api/switch-role', { role: 'viewer' }, await alice.csrfToken('/account'));
+    expect(switched.status).toBe(200);
     const aliceId = storeIdOf(alice.session!);
     const database = openDatabase(app);
     const now = Math.floor(Date.now() / 1000);
@@ -941,8 +981,8 @@ describe('audit events', () => {
     expect((await alice.signOut()).status).toBe(303);
 
     const events = app.eventsSince(mark);
-    expect(events).toContainEqual({ type: 'session.created', sessionId: anonymousId });
-    expect(events).toContainEqual({ type: 'session.rotated', sessionId: aliceId, previousSessionId: anonymousId });
+    expect(events).toContainEqual({ type: 'session.created', sessionId: signedInId });
+    expect(events).toContainEqual({ type: 'session.rotated', sessionId: aliceId, previousSessionId: signedInId });
     expect(events).toContainEqual({ type: 'session.renewed', sessionId: aliceId });
     expect(events).toContainEqual({
       type: 'guard.denied',
@@ -970,9 +1010,11 @@ describe('audit events', () => {
     const app = apps.cookie;
     const mark = app.mark();
     const alice = new Client(app);
-    await alice.csrfToken();
-    const anonymousId = (await openCookie(alice.session!)).id;
     await alice.signIn('alice');
+    const signedInId = (await openCookie(alice.session!)).id;
+    // A privilege change rotates the id.
+    const switched = await alice.json('/api/switch-role', { role: 'viewer' }, await alice.csrfToken('/account'));
+    expect(switched.status).toBe(200);
     const aliceCookie = alice.session!;
     const aliceId = (await openCookie(aliceCookie)).id;
     const due = await sealCookie({ data: { userId: 'u_alice', role: 'user' }, createdSecondsAgo: 3 * 3600 });
@@ -995,8 +1037,8 @@ describe('audit events', () => {
     expect((await alice.signOut()).status).toBe(303);
 
     const events = app.eventsSince(mark);
-    expect(events).toContainEqual({ type: 'session.created', sessionId: anonymousId });
-    expect(events).toContainEqual({ type: 'session.rotated', sessionId: aliceId, previousSessionId: anonymousId });
+    expect(events).toContainEqual({ type: 'session.created', sessionId: signedInId });
+    expect(events).toContainEqual({ type: 'session.rotated', sessionId: aliceId, previousSessionId: signedInId });
     expect(events).toContainEqual({ type: 'session.renewed', sessionId: dueId });
     expect(events).toContainEqual({ type: 'session.rejected', reason: 'tampered' });
     expect(events).toContainEqual({ type: 'session.rejected', reason: 'unknown_key' });

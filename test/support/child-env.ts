@@ -6,10 +6,10 @@
  * @module
  */
 
-/** The parent's environment without the test runner's own variables (Astro changes behaviour under Vitest). */
+/** The parent's environment without the test runner's own variables (Astro changes behaviour under Vitest), and without colour (tests read the output). */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ASTRO_TELEMETRY_DISABLED: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, ASTRO_TELEMETRY_DISABLED: '1', NO_COLOR: '1', ...extra };
   for (const key of Object.keys(env))
-    if (key.startsWith('VITEST') || key === 'NODE_ENV' || key === 'TEST') delete env[key];
+    if (key.startsWith('VITEST') || key === 'NODE_ENV' || key === 'TEST' || key === 'FORCE_COLOR') delete env[key];
   return env;
 }

@@ -50,3 +50,31 @@ export function createTestClock(start = Date.UTC(2026, 0, 1)) {
     },
   };
 }
+
+/** The `Accept` header a browser sends when it loads a page or submits a form. */
+export const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+/**
+ * A form post as a browser sends it from a page of the URL's own origin: urlencoded `fields`,
+ * same-origin `Origin` and `Sec-Fetch-Site`, the browser's `Accept`, and `jar`'s cookies;
+ * `headers` override any of them.
+ */
+export function browserFormPost(
+  url: string,
+  jar: CookieJar,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+): Request {
+  return new Request(url, {
+    method: 'POST',
+    headers: {
+      accept: browserAccept,
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: new URL(url).origin,
+      'sec-fetch-site': 'same-origin',
+      cookie: jar.header(),
+      ...headers,
+    },
+    body: new URLSearchParams(fields),
+  });
+}

@@ -79,9 +79,9 @@ async function createStore() {
   return redisStore({ client, prefix: redisPrefix });
 }
 
+// No `logger`: in an Astro app sessionkit writes its warnings and errors to the server console by
+// default, one line each (a store failure names its cause, a refused CSRF check its reason and fix).
 export default defineSessionkit({
   store: await createStore(),
   onEvent: recordEvent,
-  // sessionkit's own log lines: a store failure names its cause, a refused CSRF check its reason.
-  logger: console,
 });

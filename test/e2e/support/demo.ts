@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { childEnv, type FixtureServer, freePort, startServerProcess } from '../../support/astro.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -51,7 +52,8 @@ export function buildDemo(): void {
     env: childEnv(),
   });
   if (result.status !== 0) throw new Error(`astro build examples/demo failed:\n${result.stdout}\n${result.stderr}`);
-  writeFileSync(demoBuildLog, `${result.stdout}\n${result.stderr}`);
+  // Plain text: CI may force colours, and escape codes split the words a test looks for.
+  writeFileSync(demoBuildLog, stripVTControlCharacters(`${result.stdout}\n${result.stderr}`));
 }
 
 /** A running demo server. */

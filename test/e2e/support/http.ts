@@ -42,3 +42,18 @@ export function csrfTokenOf(html: string): string {
   if (!match?.[1]) throw new Error('no csrf_token field on the page');
   return match[1];
 }
+
+/** A demo account's credentials. */
+export interface Credentials {
+  readonly email: string;
+  readonly password: string;
+}
+
+/**
+ * Signs `account` in to the demo at `base` through its sign-in form, as a browser does (the form
+ * page, then its POST with the page's CSRF token); returns the POST's answer.
+ */
+export async function signInWithForm(client: HttpClient, base: string, account: Credentials): Promise<Response> {
+  const token = csrfTokenOf(await client.page(`${base}/login`));
+  return client.postForm(`${base}/login`, { csrf_token: token, email: account.email, password: account.password });
+}

@@ -21,6 +21,8 @@ export const fixtureSecret = 'IffUKfnoI67PbE-MQKC4SUFricDMtiMXioKl2ekVzAE';
 export const otherSecret = 'FoSv0P4jE9C1BNeH1RkHvD24rq818NNy_8Eiu3NDGMM';
 /** The session cookie name (sessionkit's default). */
 export const cookieName = '__Host-session';
+/** The anonymous CSRF cookie that goes with it (forms shown before any session exists). */
+export const anonymousCookieName = `${cookieName}-csrf`;
 
 export type Mode = 'cookie' | 'store';
 export const fixtureOf: Record<Mode, string> = { cookie: 'astro-attack', store: 'astro-store' };
@@ -207,6 +209,17 @@ export class Client {
   /** The `Cookie` header this client sends. */
   cookieHeader(): string {
     return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  /** A cookie's current value (the anonymous CSRF cookie, say). */
+  cookie(name: string): string | undefined {
+    return this.#cookies.get(name);
+  }
+
+  /** Sets (plants) a cookie; `undefined` removes it. */
+  setCookie(name: string, value: string | undefined): void {
+    if (value === undefined) this.#cookies.delete(name);
+    else this.#cookies.set(name, value);
   }
 
   /** The session cookie's current value. */

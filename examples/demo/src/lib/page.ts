@@ -33,8 +33,8 @@ function text(value: unknown): string | undefined {
 export function pageState(astro: AstroGlobal, options: { forms?: boolean } = {}): PageState {
   const state = astro.locals.sessionkit;
   const user = getSession(astro);
-  // Reading the token for an anonymous visitor starts a session (a cookie), so only pages with
-  // forms ask for it: a visit to the landing page stays cookie-free.
+  // Reading the token for an anonymous visitor sets sessionkit's small anonymous CSRF cookie (no
+  // session, no store row), so only pages with forms ask for it: the landing page sets no cookie.
   const csrfToken = options.forms === true || user !== null ? state.csrfToken : '';
   return {
     user,
