@@ -27,12 +27,17 @@
  * two steps of a sign-in leaves the entry in place, and the next revocation reaches the session.
  * The same code runs on a single node and on a Cluster.
  *
+ * A `regenerate()` (sign-in) writes the new session first and removes the one it replaces only
+ * then, so a failure in between leaves the user's current cookie working; a removal that fails
+ * after the new session is stored is retried in the background (logged).
+ *
  * Every operation has an overall deadline (`operationTimeoutMs`), so the caller gets a 503 in
  * bounded time even while a Cluster shard fails over and the client retries.
  *
  * @module
  */
 import { configError } from '../core/errors.ts';
+import { createReporter, type Logger } from '../core/events.ts';
 import { assertNumberInRange, assertOptionsObject } from '../core/options.ts';
 import type { Clock } from '../core/runtime.ts';
 import {
@@ -43,6 +48,7 @@ import {
   type StoredSessionInfo,
   StoredSessionsPartlyDeleted,
 } from '../core/store.ts';
+import { createBackgroundWork } from './background.ts';
 import { createOperationRunner, type Deadline } from './redis/deadline.ts';
 import { encodeDocument, isNoScript, jsonText, type ScriptName, scripts, sha1Of, tombstone } from './redis/scripts.ts';
 
@@ -103,6 +109,8 @@ export interface RedisStoreOptions {
    * time fails (HTTP 503; the session is signed out on the master, and retrying is safe).
    */
   waitForReplicas?: WaitForReplicasOptions;
+  /** Where the store logs what it does outside a request (a removal retried later). Default: nowhere. */
+  logger?: Logger;
   /** Clock in milliseconds, used to prune user indexes (default `Date.now`). */
   now?: Clock;
 }
@@ -114,8 +122,8 @@ export interface RedisStore extends SessionStore {
   /** The Redis key of a user's index. */
   userKey(userId: string): string;
   /**
-   * Refuses new operations and resolves once the running ones have settled, so no timer of the
-   * store is left and the app can close its client. The client itself is the app's: it stays open.
+   * Stops the removals retried in the background, refuses new operations and resolves once the
+   * running ones have settled, so no timer of the store is left and the app can close its client. The client itself is the app's: it stays open.
    */
   dispose(): Promise<void>;
 }
@@ -156,7 +164,7 @@ const movedReply = /^(MOVED|ASK) /;
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
   const where = 'redisStore()';
-  assertOptionsObject(options, ['client', 'prefix', 'operationTimeoutMs', 'waitForReplicas', 'now'], where);
+  assertOptionsObject(options, ['client', 'prefix', 'operationTimeoutMs', 'waitForReplicas', 'logger', 'now'], where);
   const client = options?.client;
   if (typeof client?.get !== 'function' || typeof client.evalsha !== 'function' || typeof client.eval !== 'function') {
     throw configError(
@@ -196,6 +204,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         )
       : error;
   const operations = createOperationRunner(operationTimeoutMs, where, explain);
+  const background = createBackgroundWork('redis', createReporter({ logger: options.logger }));
 
   const sendOn = async (
     connection: RedisClientLike,
@@ -239,6 +248,37 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       throw new RevocationNotReplicated(where, Number(acknowledged), replicas, timeoutMs);
     }
     return result;
+  };
+
+  /**
+   * The second step of a `regenerate()`: removes the session the new one replaces, only once the
+   * new one is stored, so that a failure before this point leaves the cookie the user holds
+   * working. When that removal fails, the sign-in still succeeds and the old session is removed
+   * in the background. When the old session was revoked meanwhile, the new one is removed too
+   * (it must not outlive a revocation) and the answer is `false`.
+   */
+  const replaceOld = async (deadline: Deadline, oldId: string, newId: string): Promise<boolean> => {
+    let removed: number;
+    try {
+      removed = await revoke(deadline, 'remove', sessionKey(oldId), []);
+    } catch (error) {
+      removeLater(oldId, 'the session regenerate() replaced', error);
+      return true;
+    }
+    if (removed > 0) return true;
+    try {
+      await revoke(deadline, 'remove', sessionKey(newId), []);
+    } catch (error) {
+      removeLater(newId, 'a new session whose predecessor was revoked meanwhile', error);
+    }
+    return false;
+  };
+
+  /** Removes a session in the background, retrying until it is done (or the store is disposed). */
+  const removeLater = (id: string, what: string, failure: unknown): void => {
+    background.retry(id, `removing ${what}`, explain(failure), async () => {
+      await operations.run('delete', (deadline) => revoke(deadline, 'remove', sessionKey(id), []));
+    });
   };
 
   const indexIds = async (deadline: Deadline, userId: string): Promise<string[]> =>
@@ -296,9 +336,6 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     create(session, createOptions) {
       return operations.run('create', async (deadline) => {
         const { replacing } = createOptions;
-        if (replacing !== undefined) {
-          if ((await revoke(deadline, 'remove', sessionKey(replacing), [])) === 0) return false;
-        }
         // Index first: a live session is always reachable from its user's index.
         if (session.userId !== undefined) {
           await indexAdd(deadline, session.userId, session.id, Math.max(createOptions.deadline, session.expiresAt));
@@ -315,7 +352,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         for (const key of Object.keys(session.data)) entries.push([`d:${key}`, session.data[key]]);
         for (const key of Object.keys(session.flash)) entries.push([`f:${key}`, session.flash[key]]);
         const args = [session.expiresAt * 1000, encodeDocument(entries)];
-        return Number(await deadline.within(send('create', sessionKey(session.id), args))) === 1;
+        const written = Number(await deadline.within(send('create', sessionKey(session.id), args))) === 1;
+        if (replacing === undefined || !written) return written;
+        return replaceOld(deadline, replacing, session.id);
       });
     },
 
@@ -407,6 +446,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       });
     },
 
-    dispose: () => operations.dispose(),
+    dispose: async () => {
+      await background.stop();
+      await operations.dispose();
+    },
   };
 }

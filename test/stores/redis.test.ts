@@ -2,10 +2,11 @@ import { once } from 'node:events';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSessionKitError, type SessionKitError } from '../../src/core/errors.ts';
-import type { SessionEvent } from '../../src/core/events.ts';
+import type { LogFields, SessionEvent } from '../../src/core/events.ts';
 import { createSessionManager } from '../../src/core/manager.ts';
 import type { SessionPatch, StoredSession } from '../../src/core/store.ts';
-import { redisStore } from '../../src/stores/redis.ts';
+import { type ScriptName, sha1Of } from '../../src/stores/redis/scripts.ts';
+import { type RedisClientLike, redisStore } from '../../src/stores/redis.ts';
 import { CookieJar, testSecrets } from '../support/fixtures.ts';
 import { type Gate, gateMethods } from '../support/interleavings.ts';
 import { ensureRedis, type OwnCluster, type OwnRedis, startOwnRedis, startRedisCluster } from '../support/services.ts';
@@ -264,6 +265,79 @@ describe('redisStore specifics', () => {
     // Nor does the rotation of a deleted session.
     expect(await store.create(row('tomb-next', 'tomb-user'), { deadline: now + 1000, replacing: 'tomb' })).toBe(false);
     expect(await store.get('tomb-next')).toBeUndefined();
+  });
+
+  /**
+   * The real client, with one script call on one key replaced, once: it fails, or runs `before`
+   * first (another request acting between two steps of the store).
+   */
+  function withFault(
+    script: ScriptName,
+    key: string,
+    fault: { fail: true } | { before: () => Promise<unknown> },
+  ): RedisClientLike {
+    let done = false;
+    return {
+      get: (k) => client.get(k),
+      eval: (source, numKeys, ...args) => client.eval(source, numKeys, ...args),
+      async evalsha(sha1, numKeys, ...args) {
+        if (!done && sha1 === sha1Of[script] && args[0] === key) {
+          done = true;
+          if ('fail' in fault) throw new Error(`injected: ${script} failed`);
+          await fault.before();
+        }
+        return client.evalsha(sha1, numKeys, ...args);
+      },
+    };
+  }
+
+  function captureLog() {
+    const lines: string[] = [];
+    const write = (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
+    return { lines, logger: { warn: write, error: write } };
+  }
+
+  it('a sign-in whose new session cannot be written leaves the old one as it was (the kept cookie works)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const plain = redisStore({ client, prefix });
+    const store = redisStore({ client: withFault('create', plain.sessionKey('rot1-new'), { fail: true }), prefix });
+    await store.create(row('rot1-old', undefined), { deadline: now + 1000 });
+    const error = await store
+      .create(row('rot1-new', 'rot-user'), { deadline: now + 1000, replacing: 'rot1-old' })
+      .catch((e: unknown) => e);
+    expect(String(error)).toContain('injected');
+    expect(await store.get('rot1-old')).toMatchObject({ id: 'rot1-old', data: { n: 1 } });
+    expect(await client.get(plain.sessionKey('rot1-new'))).toBeNull();
+  });
+
+  it('a failed removal of the old session: the sign-in succeeds and the old one is removed in the background (logged)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const plain = redisStore({ client, prefix });
+    const { lines, logger } = captureLog();
+    const store = redisStore({
+      client: withFault('remove', plain.sessionKey('rot2-old'), { fail: true }),
+      prefix,
+      logger,
+    });
+    await store.create(row('rot2-old', undefined), { deadline: now + 1000 });
+    expect(await store.create(row('rot2-new', 'rot-user'), { deadline: now + 1000, replacing: 'rot2-old' })).toBe(true);
+    expect(await store.get('rot2-new')).toMatchObject({ userId: 'rot-user' });
+    await expect.poll(() => client.get(plain.sessionKey('rot2-old')), { timeout: 5000 }).toBe('revoked');
+    expect(lines.join('\n')).toContain('the session regenerate() replaced');
+    await store.dispose();
+  });
+
+  it('the old session revoked between the two steps: the new one is removed too, and the sign-in is refused', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const plain = redisStore({ client, prefix });
+    const revokeOld = { before: () => plain.delete('rot3-old') };
+    const store = redisStore({ client: withFault('remove', plain.sessionKey('rot3-old'), revokeOld), prefix });
+    await store.create(row('rot3-old', 'rot-user'), { deadline: now + 1000 });
+    expect(await store.create(row('rot3-new', 'rot-user'), { deadline: now + 1000, replacing: 'rot3-old' })).toBe(
+      false,
+    );
+    expect(await client.get(plain.sessionKey('rot3-new'))).toBe('revoked');
+    expect(await store.get('rot3-old')).toBeUndefined();
   });
 
   it('a create sent twice keeps what the first one wrote, and what was patched since', async () => {
