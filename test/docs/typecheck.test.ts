@@ -148,7 +148,10 @@ async function typecheck(project: Project): Promise<string[]> {
   const written = await writeProject(project);
   const dir = join(checkRoot, project.name);
   try {
-    await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+    await run(process.execPath, [tsc, '--pretty', 'false', '-p', join(dir, 'tsconfig.json')], {
+      cwd: dir,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return [];
   } catch (error) {
     const output = (error as { stdout?: string }).stdout ?? String(error);

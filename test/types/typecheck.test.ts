@@ -18,7 +18,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function typecheck(dir: string): { status: number | null; output: string } {
   const result = spawnSync(
     process.execPath,
-    [join(repoRoot, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', dir],
+    [join(repoRoot, 'node_modules/typescript/bin/tsc'), '--noEmit', '--pretty', 'false', '-p', dir],
     {
       encoding: 'utf8',
     },
