@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { testSecrets } from '../../test/support/fixtures.ts';
+import { defaultCookieCacheMaxEntries } from './cookie-cache.ts';
 import { createKeyRing } from './keyring.ts';
 import { createSealer } from './seal.ts';
-import { createSealedBackend, openedCookieCacheSize } from './sealed-backend.ts';
+import { createSealedBackend } from './sealed-backend.ts';
 import type { SessionChanges, SessionRecord } from './session.ts';
 
 const noChanges: SessionChanges = {
@@ -47,7 +48,7 @@ describe('sealed backend: remembered cookie values', () => {
     expect(await backend.read(tampered, 0)).toMatchObject({ ok: false });
     expect(await backend.read(tampered, 0)).toMatchObject({ ok: false });
     expect(unseal).toHaveBeenCalledTimes(2);
-    for (let index = 0; index <= openedCookieCacheSize; index++)
+    for (let index = 0; index <= defaultCookieCacheMaxEntries; index++)
       await backend.write(record(`r${index}`), noChanges, undefined);
     unseal.mockClear();
     expect((await backend.read(cookieValue, 0)).ok).toBe(true); // evicted, so opened again
