@@ -316,22 +316,21 @@ function ratioRange(rounds) {
 }
 
 function middlewareSection(middleware) {
+  const { settings } = middleware;
   return [
     '## The Astro middleware alone',
     '',
-    `sessionkit's built middleware with the HTTP suite's cookie-app options, on Astro-shaped request contexts, one process, ${middleware.settings.inFlight} in flight, ${middleware.settings.rounds} interleaved rounds of ${thousands(middleware.settings.requestsPerRound)} requests (bench/http/middleware.bench.mjs). The page renders the same HTML on both sides; on the sessionkit side it reads the user with \`getSession()\`.`,
+    `sessionkit's built middleware with the HTTP suite's cookie-app options, on Astro-shaped request contexts, one process, ${settings.inFlight} in flight, ${settings.rounds} interleaved rounds of ${thousands(settings.requestsPerRound)} requests per traffic model (bench/http/middleware.bench.mjs): ${thousands(settings.users)} users of Zipf(${settings.zipfExponent}) popularity with cookies sealed beforehand, each browser keeping its newest cookie, then one cookie every time. The page renders the same HTML on both sides; on the sessionkit side it reads the user with \`getSession()\`.`,
     '',
     table(
-      ['side', 'µs / request'],
-      [
-        ['pass-through middleware + page', fixed(middleware.passThroughMicros, 2)],
-        ['**sessionkit middleware** + page', fixed(middleware.sessionkitMicros, 2)],
-        [
-          'sessionkit adds (median of rounds, lowest–highest)',
-          `${fixed(middleware.extraMicros, 2)} (${fixed(middleware.extraMicrosRange[0], 2)}–${fixed(middleware.extraMicrosRange[1], 2)})`,
-        ],
-      ],
-      ['l', 'r'],
+      ['traffic', 'pass-through + page, µs', 'sessionkit + page, µs', 'sessionkit adds, µs (middle half of rounds)'],
+      middleware.rows.map((row) => [
+        row.traffic,
+        fixed(row.passThroughMicros, 2),
+        fixed(row.sessionkitMicros, 2),
+        `${fixed(row.extraMicros, 2)} (${fixed(row.extraMicrosMiddleHalf[0], 2)}–${fixed(row.extraMicrosMiddleHalf[1], 2)})`,
+      ]),
+      ['l', 'r', 'r', 'r'],
     ),
   ].join('\n');
 }
