@@ -43,6 +43,28 @@ describe('cookieCache.maxEntries', () => {
     expect(unseal).toHaveBeenCalledTimes(1);
   });
 
+  it('gives every hit its own data, the first one and every later one', async () => {
+    const { unseal, backend } = spiedBackend(2);
+    const { cookieValue } = await backend.write(record('a'), noChanges, undefined);
+    for (let hit = 0; hit < 3; hit++) {
+      const read = await backend.read(cookieValue, 0);
+      if (!read.ok) throw new Error('expected a hit');
+      expect(read.record.data).toEqual({ id: 'a' });
+      read.record.data.id = `changed by hit ${hit}`;
+    }
+    expect(unseal).not.toHaveBeenCalled();
+  });
+
+  it('hits take no slot: after reading the older value twice, both values stay remembered', async () => {
+    const { backend } = spiedBackend(2);
+    const first = (await backend.write(record('a'), noChanges, undefined)).cookieValue;
+    const second = (await backend.write(record('b'), noChanges, undefined)).cookieValue;
+    expect(await backend.read(first, 0)).toMatchObject({ ok: true });
+    expect(await backend.read(first, 0)).toMatchObject({ ok: true });
+    expect(backend.readRemembered(first)).toMatchObject({ ok: true });
+    expect(backend.readRemembered(second)).toMatchObject({ ok: true });
+  });
+
   it('0 turns the cache off: every read opens the value', async () => {
     const { unseal, backend } = spiedBackend(0);
     const { cookieValue } = await backend.write(record('a'), noChanges, undefined);

@@ -35,10 +35,14 @@ function decodePayload(text: string): Payload | undefined {
   return parsed as Payload;
 }
 
-/** An authentic cookie value's plaintext; `payload` is filled (and checked) on the first read. */
+/**
+ * An authentic cookie value's plaintext. `parsed` is set by the first hit (which keeps what it
+ * parsed); `payload` is filled (and checked) by the second, and copied from then on.
+ */
 interface OpenedValue {
   readonly text: string;
   readonly keyIndex: number;
+  parsed?: boolean;
   payload?: Payload;
 }
 
@@ -105,23 +109,41 @@ export function createSealedBackend<Data extends AnySessionData, Flash extends A
   context: string,
   maxEntries: number = defaultCookieCacheMaxEntries,
 ): SealedBackend<Data, Flash> {
-  // Oldest first (Map insertion order). Evicted oldest-inserted first: a hit does not reorder (a
-  // changed session is re-inserted when written, and an unchanged one costs one AES-GCM
-  // operation again after eviction).
+  // Evicted oldest-inserted first: a hit does not reorder (a changed session is re-inserted when
+  // written, and an unchanged one costs one AES-GCM operation again after eviction). The order
+  // is a ring of keys, not the Map's own: finding a Map's first key walks over the slots its
+  // deletions left, which cost more than the AES-GCM operation the cache saves.
   const opened = new Map<string, OpenedValue>();
+  const order: string[] = [];
+  let oldest = 0;
   const remember = (cookieValue: string, entry: OpenedValue): void => {
     if (maxEntries === 0) return;
+    if (!opened.has(cookieValue)) {
+      if (order.length < maxEntries) order.push(cookieValue);
+      else {
+        opened.delete(order[oldest] as string);
+        order[oldest] = cookieValue;
+        oldest = (oldest + 1) % maxEntries;
+      }
+    }
     opened.set(cookieValue, entry);
-    if (opened.size > maxEntries) opened.delete(opened.keys().next().value as string);
   };
   const fromEntry = (cookieValue: string, entry: OpenedValue): BackendReadResult<Data, Flash> => {
-    const payload = entry.payload ?? decodePayload(entry.text);
+    const reissue = entry.keyIndex > 0;
+    if (entry.payload !== undefined) return { ok: true, record: copiedRecordOf(entry.payload, entry.text), reissue };
+    const payload = decodePayload(entry.text);
     if (payload === undefined) {
       opened.delete(cookieValue);
       return { ok: false, reason: 'malformed' };
     }
+    // The first hit owns what it parsed (a value changed on every request is read once, so it
+    // is never copied); a value read again keeps its parsed payload and hands out copies.
+    if (!entry.parsed) {
+      entry.parsed = true;
+      return { ok: true, record: recordOf(payload), reissue };
+    }
     entry.payload = payload;
-    return { ok: true, record: copiedRecordOf(payload, entry.text), reissue: entry.keyIndex > 0 };
+    return { ok: true, record: copiedRecordOf(payload, entry.text), reissue };
   };
   const openAndRead = async (cookieValue: string): Promise<BackendReadResult<Data, Flash>> => {
     const result = await sealer.unseal(cookieValue, context);
@@ -132,15 +154,16 @@ export function createSealedBackend<Data extends AnySessionData, Flash extends A
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    // This request owns the freshly parsed payload; the cache keeps only the text, parsed again
-    // on the first hit, so the unseen-cookie path makes no deep copy.
+    // This request owns the freshly parsed payload; the cache keeps only the text (as if this
+    // were its first hit), so the unseen-cookie path makes no deep copy.
     const payload = decodePayload(text);
     if (payload === undefined) return { ok: false, reason: 'malformed' };
-    remember(cookieValue, { text, keyIndex: result.keyIndex });
+    remember(cookieValue, { text, keyIndex: result.keyIndex, parsed: true });
     return { ok: true, record: recordOf(payload), reissue: result.keyIndex > 0 };
   };
 
   const readRemembered = (cookieValue: string): BackendReadResult<Data, Flash> | undefined => {
+    if (maxEntries === 0) return undefined;
     const known = opened.get(cookieValue);
     return known === undefined ? undefined : fromEntry(cookieValue, known);
   };
