@@ -92,7 +92,12 @@ const suites = {
     limitSeconds: 1200,
   },
   // After http: it loads the apps that suite built.
-  page: { script: 'bench/http/page.bench.mjs', env: {}, writesOut: true, limitSeconds: 900 },
+  page: {
+    script: 'bench/http/page.bench.mjs',
+    env: { BENCH_PAGE_ROUNDS: process.env.BENCH_PAGE_ROUNDS ?? '8' },
+    writesOut: true,
+    limitSeconds: 900,
+  },
 };
 
 function runSuite(name, suite) {
