@@ -34,7 +34,7 @@ import { getIronSession, webCookies } from 'iron-session';
 import { createCookieSessionStorage as createReactRouterStorage } from 'react-router';
 import { createCookieSessionStorage } from '../../dist/index.js';
 import { sessionData } from '../http/apps/shared/payload.mjs';
-import { pairedRounds, summarise, verdictOf } from '../support/ratios.mjs';
+import { pairedRounds, summarise, timedBlock, verdictOf } from '../support/ratios.mjs';
 import {
   cookiePairOf,
   createBrowsers,
@@ -216,22 +216,6 @@ async function mintAll() {
   return minted;
 }
 
-/** Runs `inFlight` operations at a time until the block's time is up; µs per operation. */
-async function runBlock({ op, browsers }) {
-  let completed = 0;
-  const startedAt = performance.now();
-  const deadline = startedAt + settings.blockMilliseconds;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const user = browsers.next();
-      browsers.receive(user, await op(browsers.cookieOf(user)));
-      completed++;
-    }
-  };
-  await Promise.all(Array.from({ length: settings.inFlight }, worker));
-  return ((performance.now() - startedAt) * 1000) / completed;
-}
-
 /** Runs one group's paired rounds; returns its rows. */
 async function measureGroup(kind, group, minted) {
   const operation = kind === 'read-modify-write' ? 'write' : 'read';
@@ -247,7 +231,7 @@ async function measureGroup(kind, group, minted) {
   }
   const names = [...entries.keys()];
   const { micros, ratios } = await pairedRounds(names, group.reference, settings.rounds, (name) =>
-    runBlock(entries.get(name)),
+    timedBlock(entries.get(name).op, entries.get(name).browsers, settings),
   );
   return names.map((name) => ({
     operation: kind,

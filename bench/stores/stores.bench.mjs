@@ -39,7 +39,7 @@ import { memoryStore } from '../../dist/stores/memory.js';
 import { redisStore } from '../../dist/stores/redis.js';
 import { sqliteStore } from '../../dist/stores/sqlite.js';
 import { sessionData } from '../http/apps/shared/payload.mjs';
-import { pairedRounds, summarise, verdictOf } from '../support/ratios.mjs';
+import { pairedRounds, summarise, timedBlock, verdictOf } from '../support/ratios.mjs';
 import { createBrowsers, createOneCookieBrowser, mintCookies, trafficSettings } from '../support/traffic.mjs';
 
 const settings = {
@@ -290,22 +290,6 @@ async function countOne(implementation, kind, cookieHeader) {
   return { commands: counts.commands - before.commands, roundTrips: counts.writes - before.writes };
 }
 
-/** Runs `inFlight` operations at a time until the block's time is up; µs per operation. */
-async function runBlock({ op, browsers }) {
-  let completed = 0;
-  const startedAt = performance.now();
-  const deadline = startedAt + settings.blockMilliseconds;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const user = browsers.next();
-      browsers.receive(user, await op(browsers.cookieOf(user)));
-      completed++;
-    }
-  };
-  await Promise.all(Array.from({ length: settings.inFlight }, worker));
-  return ((performance.now() - startedAt) * 1000) / completed;
-}
-
 /**
  * Times one backend: every implementation with many users and with one cookie, for both kinds of
  * request, in paired rounds against the raw client (`floorName`); returns rows.
@@ -328,7 +312,7 @@ async function measureBackend(backend, implementations, floorName, minted, count
     }
     const names = [...entries.keys()];
     const { micros, ratios } = await pairedRounds(names, floorName, settings.rounds, (name) =>
-      runBlock(entries.get(name)),
+      timedBlock(entries.get(name).op, entries.get(name).browsers, settings),
     );
     for (const name of names) {
       const entry = entries.get(name);

@@ -1,4 +1,4 @@
-// How the suites summarise paired ratios: a variant's block is timed right next to a block of its
+// How the suites time blocks and summarise paired ratios: a variant's block is timed right next to a block of its
 // reference, each round gives one ratio, and a figure is the median of the rounds with the middle
 // half (25th to 75th percentile) as its spread. An A/A control (the reference against a second
 // copy of itself) shows how far two identical blocks drift apart on this machine. A target is met
@@ -61,4 +61,24 @@ export async function pairedRounds(names, reference, rounds, runBlock, warmupRou
     }
   }
   return { micros, ratios };
+}
+
+/**
+ * Runs one block: `inFlight` requests at a time from `browsers` (bench/support/traffic.mjs), each
+ * `op(cookieHeader)` resolving the `Set-Cookie` lines the browser then keeps, until
+ * `blockMilliseconds` have passed. Resolves µs per request.
+ */
+export async function timedBlock(op, browsers, { inFlight, blockMilliseconds }) {
+  let completed = 0;
+  const startedAt = performance.now();
+  const deadline = startedAt + blockMilliseconds;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const user = browsers.next();
+      browsers.receive(user, await op(browsers.cookieOf(user)));
+      completed++;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return ((performance.now() - startedAt) * 1000) / completed;
 }

@@ -13,7 +13,7 @@
 import { getIronSession, webCookies } from 'iron-session';
 import { createSessionManager } from 'sessionkit';
 import { sessionData } from '../http/apps/shared/payload.mjs';
-import { pairedRounds } from '../support/ratios.mjs';
+import { pairedRounds, timedBlock } from '../support/ratios.mjs';
 import {
   cookiePairOf,
   createBrowsers,
@@ -137,27 +137,6 @@ function unseenBrowser(pool) {
 }
 
 /**
- * Runs one block of a variant: `inFlight` operations at a time until `blockMilliseconds` have
- * passed (workerd's clock moves in whole milliseconds, so blocks are long next to that step);
- * returns µs per operation.
- */
-async function runBlock(entry) {
-  const { browsers, library } = entry;
-  let completed = 0;
-  const startedAt = performance.now();
-  const deadline = startedAt + settings.blockMilliseconds;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const user = browsers.next();
-      browsers.receive(user, [await library.op(browsers.cookieOf(user))]);
-      completed++;
-    }
-  };
-  await Promise.all(Array.from({ length: settings.inFlight }, worker));
-  return ((performance.now() - startedAt) * 1000) / completed;
-}
-
-/**
  * Prepares, runs one unrecorded warm-up round, then `rounds` recorded rounds of paired blocks
  * (every variant next to a block of the reference, sessionkit on WebCrypto); returns every
  * block's µs per operation and every round's ratios to the neighbouring reference block.
@@ -165,6 +144,10 @@ async function runBlock(entry) {
 export async function run(rounds, runtime) {
   const prepared = await prepare();
   const names = variants.map((variant) => variant.name);
-  const { micros, ratios } = await pairedRounds(names, names[0], rounds, (name) => runBlock(prepared.state.get(name)));
+  // Blocks are timed, not counted: workerd's clock moves in whole milliseconds.
+  const { micros, ratios } = await pairedRounds(names, names[0], rounds, (name) => {
+    const { library, browsers } = prepared.state.get(name);
+    return timedBlock(async (cookieHeader) => [await library.op(cookieHeader)], browsers, settings);
+  });
   return { runtime, settings, rounds, prepareMs: Math.round(prepared.prepareMs), samples: micros, ratios };
 }
