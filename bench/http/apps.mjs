@@ -139,13 +139,31 @@ export async function removeRedisKeys(port, prefix, log) {
   const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== '0');
   } catch (error) {
     log(`could not clean up Redis keys ${prefix}*: ${error.message}`);
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * Signs in once (`POST /login` from `origin`) and returns the cookie header the user then sends.
+ * Sessionless variants get a cookie header of the size sessionkit's cookie mode sends (which they
+ * ignore, so nothing is posted), so every variant parses requests of about the same size.
+ */
+export async function signIn(variant, send, origin) {
+  if (variant.sessionless) return `__Host-session=v1.${randomBytes(285).toString('base64url')}`;
+  const login = await send('POST', '/login', { 'content-type': 'application/json', origin }, '{}');
+  if (login.status !== 200) throw new Error(`${variant.name}: sign-in answered ${login.status}`);
+  const cookie = login.setCookies.map((line) => line.split(';')[0]).join('; ');
+  if (cookie === '') throw new Error(`${variant.name}: sign-in set no cookie`);
+  return cookie;
 }
 
 /**
@@ -156,14 +174,7 @@ export async function removeRedisKeys(port, prefix, log) {
  * `{ status, text, setCookies }`. Returns the cookie header the suite sends and the page's HTML.
  */
 export async function signInAndCheck(variant, send, origin, pageHeaders = {}) {
-  const login = await send('POST', '/login', { 'content-type': 'application/json', origin }, '{}');
-  if (login.status !== 200) throw new Error(`${variant.name}: sign-in answered ${login.status}`);
-  // Sessionless variants get a cookie header of the size sessionkit's cookie mode sends (which
-  // they ignore), so every variant parses requests of about the same size.
-  const cookie = variant.sessionless
-    ? `__Host-session=v1.${randomBytes(285).toString('base64url')}`
-    : login.setCookies.map((line) => line.split(';')[0]).join('; ');
-  if (cookie === '') throw new Error(`${variant.name}: sign-in set no cookie`);
+  const cookie = await signIn(variant, send, origin);
   const page = await send('GET', '/', { ...pageHeaders, cookie });
   if (page.status !== 200 || !page.text.includes(payload.userId)) {
     throw new Error(`${variant.name}: the signed-in page does not show the user (${page.status}):\n${page.text}`);

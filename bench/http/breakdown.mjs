@@ -12,8 +12,8 @@ import { createCsrfProtection } from '../../dist/csrf.js';
 import { createGuard } from '../../dist/guard.js';
 import { createSessionManager } from '../../dist/index.js';
 import { createAsyncLocalContextStore } from '../../dist/server.js';
+import { median } from '../support/ratios.mjs';
 import { sessionData } from './apps/shared/payload.mjs';
-import { median } from './support.mjs';
 
 const inFlight = 64;
 const manager = createSessionManager({ secrets: randomBytes(32).toString('base64url') });

@@ -36,6 +36,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childEnv } from '../../test/support/child-env.ts';
 import { freePort } from '../../test/support/services.ts';
+import { median } from '../support/ratios.mjs';
 import {
   appsEnv,
   appsRoot,
@@ -46,7 +47,7 @@ import {
   selectVariants,
   signInAndCheck,
 } from './apps.mjs';
-import { median, pinMainThread, rssMiB, shuffled } from './support.mjs';
+import { pinMainThread, rssMiB, shuffled } from './support.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const loadScript = fileURLToPath(new URL('./load.mjs', import.meta.url));

@@ -15,11 +15,14 @@
 //   npx node bench/http/page.bench.mjs     (bench/run.mjs runs it after the HTTP suite, whose
 //                                           builds it reuses; it builds any that are missing)
 //
-// Environment: BENCH_OUT (JSON file), BENCH_PAGE_ROUNDS (12), BENCH_PAGE_BLOCK (3000 requests per
-// variant and round), BENCH_PAGE_VARIANTS (comma list; as BENCH_HTTP_VARIANTS), BENCH_PAGE_USERS
-// (1: every request sends one cookie; N: N users sign in and the requests take their cookies in
-// turn, so a cache of opened cookies smaller than N does not make the session free), BENCH_PIN=0
-// (do not pin the main thread to CPU 1).
+// Traffic (bench/support/traffic.mjs): the headline rows have 10,000 users signed in beforehand,
+// chosen by seeded Zipf(1.0) popularity, each browser sending back the newest cookie it was given;
+// the secondary rows send the first user's cookie every time (what a cache of opened cookies
+// makes free). bare-control (a second copy of the bare app) is the A/A control.
+//
+// Environment: BENCH_OUT (JSON file), BENCH_PAGE_ROUNDS (10), BENCH_PAGE_BLOCK (2000 requests per
+// variant, traffic model and round), BENCH_PAGE_VARIANTS (comma list; as BENCH_HTTP_VARIANTS),
+// BENCH_PAGE_USERS (10,000), BENCH_PIN=0 (do not pin the main thread to CPU 1).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -27,6 +30,8 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median, quantile, verdictOf } from '../support/ratios.mjs';
+import { createBrowsers, createOneCookieBrowser, trafficSettings } from '../support/traffic.mjs';
 import {
   allVariants,
   appsEnv,
@@ -37,20 +42,22 @@ import {
   removeRedisKeys,
   runnableVariants,
   selectVariants,
+  signIn,
   signInAndCheck,
 } from './apps.mjs';
-import { median, pinMainThread } from './support.mjs';
+import { pinMainThread } from './support.mjs';
 
 const settings = {
-  rounds: Number(process.env.BENCH_PAGE_ROUNDS ?? 12),
-  blockRequests: Number(process.env.BENCH_PAGE_BLOCK ?? 3000),
+  rounds: Number(process.env.BENCH_PAGE_ROUNDS ?? 10),
+  blockRequests: Number(process.env.BENCH_PAGE_BLOCK ?? 2000),
   inFlight: 32,
-  warmupBlocks: 3,
-  users: Number(process.env.BENCH_PAGE_USERS ?? 1),
+  warmupBlocks: 2,
+  users: Number(process.env.BENCH_PAGE_USERS ?? trafficSettings.users),
+  zipfExponent: trafficSettings.zipfExponent,
 };
 const host = '127.0.0.1:4321';
 const redisPort = Number(process.env.BENCH_REDIS_PORT ?? 6379);
-const redisPrefix = `sessionkit-bench-page:${process.pid}:`;
+const redisPrefix = `bench17:page:${process.pid}:`;
 
 function log(message) {
   process.stderr.write(`[page] ${message}\n`);
@@ -117,11 +124,11 @@ function serve(handler, method, path, headers, body) {
   });
 }
 
-/** Runs one measured `GET path`: resolves when the response is finished, reading nothing of it. */
+/** Runs one measured `GET path`: resolves its `Set-Cookie` lines when the response is finished, reading nothing else. */
 function serveUnread(handler, path, headers) {
   return new Promise((resolve, reject) => {
     const { request, response } = exchange('GET', path, headers);
-    response.once('finish', resolve);
+    response.once('finish', () => resolve([response.getHeader('set-cookie') ?? []].flat()));
     try {
       handler(request, response);
     } catch (error) {
@@ -130,33 +137,38 @@ function serveUnread(handler, path, headers) {
   });
 }
 
+const pageHeaders = { accept: 'text/html,application/xhtml+xml', 'user-agent': 'sessionkit-bench' };
+
 /**
- * Signs in on the app behind `handler` (`settings.users` times, each a user of its own), checks the
- * measured request, and returns the headers of each user's requests.
+ * Signs in `settings.users` users on the app behind `handler` (the first one checked: the measured
+ * request is the signed-in, unchanged-session page) and returns the browsers of both traffic
+ * models: `users` (Zipf over every user, each keeping its newest cookie) and `one` (the first
+ * user's cookie, every time).
  */
-async function signIn(variant, handler) {
+async function signInUsers(variant, handler) {
   const send = async (method, path, headers, body) => {
     const contentLength = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) };
     const answer = await serve(handler, method, path, { ...headers, ...contentLength }, body);
     return { status: answer.status, text: answer.text, setCookies: [answer.headers['set-cookie'] ?? []].flat() };
   };
-  const pageHeaders = { accept: 'text/html,application/xhtml+xml', 'user-agent': 'sessionkit-bench' };
-  const users = [];
-  for (let user = 0; user < settings.users; user++) {
-    const { cookie } = await signInAndCheck(variant, send, `http://${host}`, pageHeaders);
-    users.push({ ...pageHeaders, cookie });
-  }
-  return users;
+  const origin = `http://${host}`;
+  const cookies = [(await signInAndCheck(variant, send, origin, pageHeaders)).cookie];
+  let next = 1;
+  const worker = async () => {
+    while (next < settings.users) cookies[next++] = await signIn(variant, send, origin);
+  };
+  await Promise.all(Array.from({ length: settings.inFlight }, worker));
+  return { users: createBrowsers(cookies), one: createOneCookieBrowser(cookies[0]) };
 }
 
-/** Mean µs per request of `count` requests to `/`, `inFlight` at a time, taking `users`' headers in turn. */
-async function block(handler, users, count) {
+/** Mean µs per request of `count` requests to `/`, `inFlight` at a time, from `browsers`. */
+async function block(handler, browsers, count) {
   let started = 0;
   const worker = async () => {
     while (started < count) {
-      const headers = users[started % users.length];
       started++;
-      await serveUnread(handler, '/', headers);
+      const user = browsers.next();
+      browsers.receive(user, await serveUnread(handler, '/', { ...pageHeaders, cookie: browsers.cookieOf(user) }));
     }
   };
   const begin = process.hrtime.bigint();
@@ -183,26 +195,30 @@ async function measurePair(name) {
     return handlers.get(app);
   };
   const bareHandler = await load('bare');
-  const bare = { handler: bareHandler, users: await signIn(bareVariant, bareHandler) };
+  const bare = { handler: bareHandler, browsers: await signInUsers(bareVariant, bareHandler) };
   const variantHandler = await load(variant.app ?? variant.name);
-  const target = { handler: variantHandler, users: await signIn(variant, variantHandler) };
+  const target = { handler: variantHandler, browsers: await signInUsers(variant, variantHandler) };
   // The main thread on CPU 1, like the HTTP suite's servers, once the apps have started their
   // helper threads (libuv's pool starts on first use): those keep running on any CPU.
   const pinned = pinMainThread(process.pid, 1);
+  const traffics = ['users', 'one'];
   for (let warm = 0; warm < settings.warmupBlocks; warm++) {
-    for (const side of [bare, target]) await block(side.handler, side.users, settings.blockRequests);
+    for (const traffic of traffics) {
+      for (const side of [bare, target]) await block(side.handler, side.browsers[traffic], settings.blockRequests);
+    }
   }
-  const samples = [];
-  const neighbours = [];
+  const measured = Object.fromEntries(traffics.map((traffic) => [traffic, { samples: [], neighbours: [] }]));
   for (let round = 0; round < settings.rounds; round++) {
-    // Bare first in even rounds, second in odd ones.
-    const [first, second] = round % 2 === 0 ? [bare, target] : [target, bare];
-    const firstMicros = await block(first.handler, first.users, settings.blockRequests);
-    const secondMicros = await block(second.handler, second.users, settings.blockRequests);
-    neighbours.push(round % 2 === 0 ? firstMicros : secondMicros);
-    samples.push(round % 2 === 0 ? secondMicros : firstMicros);
+    for (const traffic of traffics) {
+      // Bare first in even rounds, second in odd ones.
+      const [first, second] = round % 2 === 0 ? [bare, target] : [target, bare];
+      const firstMicros = await block(first.handler, first.browsers[traffic], settings.blockRequests);
+      const secondMicros = await block(second.handler, second.browsers[traffic], settings.blockRequests);
+      measured[traffic].neighbours.push(round % 2 === 0 ? firstMicros : secondMicros);
+      measured[traffic].samples.push(round % 2 === 0 ? secondMicros : firstMicros);
+    }
   }
-  writeFileSync(process.env.BENCH_PAGE_PAIR_OUT, JSON.stringify({ samples, neighbours, pinned }));
+  writeFileSync(process.env.BENCH_PAGE_PAIR_OUT, JSON.stringify({ ...measured, pinned }));
 }
 
 /** Runs `measurePair` for `variant` in a child process and returns what it wrote. */
@@ -216,6 +232,55 @@ function runPair(variant, env, scratch) {
     child.on('exit', (code) =>
       code === 0 ? resolve(JSON.parse(readFileSync(out, 'utf8'))) : reject(new Error(`${variant.name}: exit ${code}`)),
     );
+  });
+}
+
+/**
+ * The rows of one traffic model (`users` or `one`) from every pair's blocks: each variant's
+ * per-round speed relative to its bare neighbour (bare-control is the A/A control).
+ */
+function rowsOf(variants, pairs, traffic, label) {
+  const samples = { bare: Object.values(pairs).flatMap((pair) => pair[traffic].neighbours) };
+  const neighbours = {};
+  for (const [name, pair] of Object.entries(pairs)) {
+    samples[name] = pair[traffic].samples;
+    neighbours[name] = pair[traffic].neighbours;
+  }
+  /** Per round: `name`'s µs per request over its bare neighbour's (1 / its requests/s ratio to bare). */
+  const relativeCost = (name) => samples[name].map((micros, round) => micros / neighbours[name][round]);
+  /** Per round: `reference`'s relative cost over `name`'s (a requests/s ratio). */
+  const roundRatios = (name, reference) => {
+    if (samples[name] === undefined || samples[reference] === undefined) return null;
+    const theirs = reference === 'bare' ? null : relativeCost(reference);
+    const mine = name === 'bare' ? theirs.map(() => 1) : relativeCost(name);
+    if (theirs === null) return mine.map((cost) => 1 / cost);
+    return mine.map((cost, round) => theirs[round] / cost);
+  };
+  const floors = { sqlite: 'sqlite-raw', redis: 'redis-raw' };
+  return variants.map((variant) => {
+    const ratios = variant.name === 'bare' ? null : roundRatios(variant.name, 'bare');
+    const floorRatios = variant.name in floors ? roundRatios(floors[variant.name], variant.name) : null;
+    return {
+      traffic: label,
+      variant: variant.name,
+      label: variant.label,
+      microsPerRequest: Number(median(samples[variant.name]).toFixed(1)),
+      // Each pair runs in its own process at its own time: its bare blocks are its reference.
+      bareNeighbourMicros: variant.name === 'bare' ? null : Number(median(neighbours[variant.name]).toFixed(1)),
+      vsBare: variant.name === 'bare' ? 1 : median(ratios),
+      vsBareQuartiles: ratios === null ? null : [quantile(ratios, 0.25), quantile(ratios, 0.75)],
+      vsBareRounds: ratios,
+      extraMicrosVsBare:
+        variant.name === 'bare'
+          ? 0
+          : Number(
+              median(samples[variant.name].map((micros, round) => micros - neighbours[variant.name][round])).toFixed(1),
+            ),
+      vsIron: 'iron' in samples ? median(roundRatios(variant.name, 'iron')) : null,
+      floorVsThis: floorRatios === null ? null : median(floorRatios),
+      floorVsThisQuartiles: floorRatios === null ? null : [quantile(floorRatios, 0.25), quantile(floorRatios, 0.75)],
+      samples: samples[variant.name],
+    };
   });
 }
 
@@ -240,61 +305,25 @@ async function main() {
     BENCH_PAGE_SCRATCH: scratch,
   };
   try {
-    const samples = { bare: [] };
-    const neighbours = {};
+    const pairs = {};
     let pinned = true;
     const loadBefore = loadavg();
     for (const variant of variants.filter((entry) => entry.name !== 'bare')) {
       const started = Date.now();
-      const pair = await runPair(variant, env, scratch);
-      samples[variant.name] = pair.samples;
-      neighbours[variant.name] = pair.neighbours;
-      samples.bare.push(...pair.neighbours);
-      pinned &&= pair.pinned;
-      log(`${variant.name}: ${settings.rounds} pairs in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      pairs[variant.name] = await runPair(variant, env, scratch);
+      pinned &&= pairs[variant.name].pinned;
+      log(`${variant.name}: ${settings.rounds} rounds in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
     const loadAfter = loadavg();
-
-    /** Per round: `name`'s µs per request over its bare neighbour's (1 / its requests/s ratio to bare). */
-    const relativeCost = (name) => samples[name].map((micros, round) => micros / neighbours[name][round]);
-    /** Per round: `reference`'s relative cost over `name`'s (a requests/s ratio). */
-    const roundRatios = (name, reference) => {
-      if (samples[name] === undefined || samples[reference] === undefined) return null;
-      const theirs = reference === 'bare' ? null : relativeCost(reference);
-      const mine = name === 'bare' ? theirs.map(() => 1) : relativeCost(name);
-      if (theirs === null) return mine.map((cost) => 1 / cost);
-      return mine.map((cost, round) => theirs[round] / cost);
-    };
-    const quartiles = (values) => {
-      const sorted = values.toSorted((a, b) => a - b);
-      return [sorted[Math.floor((sorted.length - 1) / 4)], sorted[Math.ceil(((sorted.length - 1) * 3) / 4)]];
-    };
-    const floors = { sqlite: 'sqlite-raw', redis: 'redis-raw' };
-    const rows = variants.map((variant) => {
-      const ratios = variant.name === 'bare' ? null : roundRatios(variant.name, 'bare');
-      const floorRatios = variant.name in floors ? roundRatios(floors[variant.name], variant.name) : null;
-      return {
-        variant: variant.name,
-        label: variant.label,
-        microsPerRequest: Number(median(samples[variant.name]).toFixed(1)),
-        // Each pair runs in its own process at its own time: its bare blocks are its reference.
-        bareNeighbourMicros: variant.name === 'bare' ? null : Number(median(neighbours[variant.name]).toFixed(1)),
-        vsBare: variant.name === 'bare' ? 1 : ratios === null ? null : median(ratios),
-        vsBareQuartiles: ratios === null ? null : quartiles(ratios),
-        extraMicrosVsBare:
-          variant.name === 'bare'
-            ? 0
-            : Number(
-                median(samples[variant.name].map((micros, round) => micros - neighbours[variant.name][round])).toFixed(
-                  1,
-                ),
-              ),
-        vsIron: 'iron' in samples ? median(roundRatios(variant.name, 'iron')) : null,
-        floorVsThis: floorRatios === null ? null : median(floorRatios),
-        floorVsThisQuartiles: floorRatios === null ? null : quartiles(floorRatios),
-        samples: samples[variant.name],
-      };
-    });
+    const rows = [
+      ...rowsOf(variants, pairs, 'users', `${settings.users} users`),
+      ...rowsOf(variants, pairs, 'one', 'one cookie'),
+    ];
+    const cookieRow = rows.find((row) => row.variant === 'cookie' && row.traffic === `${settings.users} users`);
+    const targets =
+      cookieRow === undefined
+        ? {}
+        : { 'cookie-mode page, many users: vs bare': verdictOf(cookieRow.vsBareRounds, 0.9, 'at least') };
     const result = {
       suite: 'page',
       date: new Date().toISOString(),
@@ -308,9 +337,11 @@ async function main() {
       settings,
       skipped,
       rows,
+      targets,
     };
     console.table(
       rows.map((row) => ({
+        traffic: row.traffic,
         variant: row.variant,
         'µs/req': row.microsPerRequest,
         vsBare: row.vsBare?.toFixed(3),
@@ -320,6 +351,7 @@ async function main() {
         floorVsThis: row.floorVsThis?.toFixed(3),
       })),
     );
+    console.table(targets);
     if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wranglerDev } from '../../test/runtimes/wrangler-dev.ts';
+import { median, quantile } from '../support/ratios.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -106,15 +107,6 @@ const runtimes = {
   node: async () => JSON.parse(await collect(process.execPath, [cli], env)),
 };
 
-/** The `fraction` quantile of `values`, interpolated between neighbours. */
-function quantile(values, fraction) {
-  const sorted = values.toSorted((a, b) => a - b);
-  const position = (sorted.length - 1) * fraction;
-  const low = Math.floor(position);
-  const high = Math.ceil(position);
-  return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
-}
-const median = (values) => quantile(values, 0.5);
 const round2 = (value) => Number(value.toFixed(2));
 
 /** Rows of one runtime: median µs per operation over blocks, and the median of the paired ratios. */

@@ -18,6 +18,7 @@ import {
   serializeDeletions,
   serializeSessionCookie,
 } from './cookie.ts';
+import { type CookieCacheOptions, resolveCookieCacheMaxEntries } from './cookie-cache.ts';
 import { configError, isSessionKitError } from './errors.ts';
 import { createReporter, type RejectReason, type ReportingOptions } from './events.ts';
 import {
@@ -82,6 +83,12 @@ export interface SessionManagerOptions<
   userIdKey?: string;
   /** AES-GCM engine. Default `auto` (node:crypto when available, else WebCrypto). */
   cryptoEngine?: CryptoEngine;
+  /**
+   * Sealed-cookie mode: how many recently opened or written cookie values to remember, so a repeat
+   * request with the same value skips AES-GCM and the JSON parse (expiry is still checked).
+   * Default `{ maxEntries: 2048 }`; `{ maxEntries: 0 }` turns it off. Ignored with `store` or `backend`.
+   */
+  cookieCache?: CookieCacheOptions;
   /** Clock in milliseconds (for tests). */
   now?: Clock;
   /** Random source (for tests). */
@@ -285,6 +292,7 @@ const managerOptionKeys = [
   'store',
   'userIdKey',
   'cryptoEngine',
+  'cookieCache',
   'now',
   'randomBytes',
   'logger',
@@ -356,6 +364,7 @@ export function createSessionManager<
   if (!['auto', 'node', 'webcrypto'].includes(cryptoEngine)) {
     throw configError(`${where}: cryptoEngine must be "auto", "node" or "webcrypto".`);
   }
+  const cookieCacheMaxEntries = resolveCookieCacheMaxEntries(options.cookieCache, where);
   const keyRing = isKeyRing(options.secrets)
     ? options.secrets
     : createKeyRing(options.secrets, { forceWebCrypto: cryptoEngine === 'webcrypto' });
@@ -403,6 +412,7 @@ export function createSessionManager<
       ? createSealedBackend<Data, Flash>(
           createSealer(keyRing, 'cookie', { engine: cryptoEngine, randomBytes }),
           cookie.name,
+          cookieCacheMaxEntries,
         )
       : undefined;
   const backend =

@@ -5,6 +5,7 @@
  * @module
  */
 import type { BackendReadResult, SessionBackend } from './backend.ts';
+import { defaultCookieCacheMaxEntries } from './cookie-cache.ts';
 import { copyJsonValue } from './json-copy.ts';
 import type { Sealer } from './seal.ts';
 import type { AnySessionData, SessionRecord } from './session.ts';
@@ -18,16 +19,6 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 function isPlainObject(value: unknown): value is AnySessionData {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-/**
- * How many recently opened or written cookie values are remembered, per backend. A browser sends
- * the same cookie value on every request until it changes, so remembering the authenticated
- * payload of an exact value saves the AES-GCM operation and the JSON parse on repeat requests,
- * and lets them load synchronously. Only values that authenticated (or that this process sealed)
- * are kept; expiry is still checked on every request (by the manager, from the payload), and each
- * hit gets its own deep copy of the data, so nothing is shared between requests.
- */
-export const openedCookieCacheSize = 2048;
 
 function decodePayload(text: string): Payload | undefined {
   let parsed: unknown;
@@ -44,40 +35,52 @@ function decodePayload(text: string): Payload | undefined {
   return parsed as Payload;
 }
 
-/** An authentic cookie value's plaintext; `payload` is filled (and checked) on the first read. */
+/**
+ * An authentic cookie value's plaintext. `parsed` is set by the first hit (which keeps what it
+ * parsed); `payload` is filled (and checked) by the second, and copied from then on.
+ */
 interface OpenedValue {
   readonly text: string;
   readonly keyIndex: number;
+  parsed?: boolean;
   payload?: Payload;
+}
+
+/** The record of a payload this request owns (parsed for it alone). */
+function recordOf<Data extends AnySessionData, Flash extends AnySessionData>(
+  payload: Payload,
+): SessionRecord<Data, Flash> {
+  return {
+    id: payload[0],
+    createdAt: payload[1],
+    renewedAt: payload[2],
+    expiresAt: payload[3],
+    data: payload[4] as Data,
+    flash: (payload[5] ?? {}) as Partial<Flash>,
+  };
 }
 
 /**
  * The record of a remembered, checked payload, with its own deep copy of the data and flash: the
  * payload stays in the cache for the next request with the same cookie.
  */
-function recordOf<Data extends AnySessionData, Flash extends AnySessionData>(
+function copiedRecordOf<Data extends AnySessionData, Flash extends AnySessionData>(
   payload: Payload,
   text: string,
 ): SessionRecord<Data, Flash> {
-  let data: AnySessionData;
-  let flash: AnySessionData;
   try {
-    data = copyJsonValue(payload[4]);
-    flash = copyJsonValue(payload[5] ?? {});
+    return recordOf([
+      payload[0],
+      payload[1],
+      payload[2],
+      payload[3],
+      copyJsonValue(payload[4]),
+      copyJsonValue(payload[5] ?? {}),
+    ]);
   } catch {
     // Nested deeper than the stack allows: parse the text again instead (JSON.parse does not recurse).
-    const fresh = JSON.parse(text) as Payload;
-    data = fresh[4];
-    flash = fresh[5] ?? {};
+    return recordOf(JSON.parse(text) as Payload);
   }
-  return {
-    id: payload[0],
-    createdAt: payload[1],
-    renewedAt: payload[2],
-    expiresAt: payload[3],
-    data: data as Data,
-    flash: flash as Partial<Flash>,
-  };
 }
 
 /** @internal The sealed backend, with its remembered cookies readable without waiting (for the manager). */
@@ -90,29 +93,57 @@ export interface SealedBackend<Data extends AnySessionData, Flash extends AnySes
 /**
  * Creates the sealed-cookie backend.
  *
+ * It remembers up to `maxEntries` recently opened or written cookie values. A browser sends the
+ * same cookie value on every request until it changes, so remembering the authenticated payload
+ * of an exact value saves the AES-GCM operation and the JSON parse on repeat requests, and lets
+ * them load synchronously. Only values that authenticated (or that this process sealed) are kept;
+ * expiry is still checked on every request (by the manager, from the payload), and each hit gets
+ * its own deep copy of the data, so nothing is shared between requests.
+ *
  * @param sealer - a sealer for the `cookie` purpose
  * @param context - the associated-data context (the cookie name)
+ * @param maxEntries - how many cookie values to remember (`cookieCache.maxEntries`); 0 remembers none
  */
 export function createSealedBackend<Data extends AnySessionData, Flash extends AnySessionData>(
   sealer: Sealer,
   context: string,
+  maxEntries: number = defaultCookieCacheMaxEntries,
 ): SealedBackend<Data, Flash> {
-  // Oldest first (Map insertion order). Evicted oldest-inserted first: a hit does not reorder (a
-  // changed session is re-inserted when written, and an unchanged one costs one AES-GCM
-  // operation again after eviction).
+  // Evicted oldest-inserted first: a hit does not reorder (a changed session is re-inserted when
+  // written, and an unchanged one costs one AES-GCM operation again after eviction). The order
+  // is a ring of keys, not the Map's own: finding a Map's first key walks over the slots its
+  // deletions left, which cost more than the AES-GCM operation the cache saves.
   const opened = new Map<string, OpenedValue>();
+  const order: string[] = [];
+  let oldest = 0;
   const remember = (cookieValue: string, entry: OpenedValue): void => {
+    if (maxEntries === 0) return;
+    if (!opened.has(cookieValue)) {
+      if (order.length < maxEntries) order.push(cookieValue);
+      else {
+        opened.delete(order[oldest] as string);
+        order[oldest] = cookieValue;
+        oldest = (oldest + 1) % maxEntries;
+      }
+    }
     opened.set(cookieValue, entry);
-    if (opened.size > openedCookieCacheSize) opened.delete(opened.keys().next().value as string);
   };
   const fromEntry = (cookieValue: string, entry: OpenedValue): BackendReadResult<Data, Flash> => {
-    const payload = entry.payload ?? decodePayload(entry.text);
+    const reissue = entry.keyIndex > 0;
+    if (entry.payload !== undefined) return { ok: true, record: copiedRecordOf(entry.payload, entry.text), reissue };
+    const payload = decodePayload(entry.text);
     if (payload === undefined) {
       opened.delete(cookieValue);
       return { ok: false, reason: 'malformed' };
     }
+    // The first hit owns what it parsed (a value changed on every request is read once, so it
+    // is never copied); a value read again keeps its parsed payload and hands out copies.
+    if (!entry.parsed) {
+      entry.parsed = true;
+      return { ok: true, record: recordOf(payload), reissue };
+    }
     entry.payload = payload;
-    return { ok: true, record: recordOf(payload, entry.text), reissue: entry.keyIndex > 0 };
+    return { ok: true, record: copiedRecordOf(payload, entry.text), reissue };
   };
   const openAndRead = async (cookieValue: string): Promise<BackendReadResult<Data, Flash>> => {
     const result = await sealer.unseal(cookieValue, context);
@@ -123,12 +154,16 @@ export function createSealedBackend<Data extends AnySessionData, Flash extends A
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    const entry: OpenedValue = { text, keyIndex: result.keyIndex };
-    remember(cookieValue, entry);
-    return fromEntry(cookieValue, entry);
+    // This request owns the freshly parsed payload; the cache keeps only the text (as if this
+    // were its first hit), so the unseen-cookie path makes no deep copy.
+    const payload = decodePayload(text);
+    if (payload === undefined) return { ok: false, reason: 'malformed' };
+    remember(cookieValue, { text, keyIndex: result.keyIndex, parsed: true });
+    return { ok: true, record: recordOf(payload), reissue: result.keyIndex > 0 };
   };
 
   const readRemembered = (cookieValue: string): BackendReadResult<Data, Flash> | undefined => {
+    if (maxEntries === 0) return undefined;
     const known = opened.get(cookieValue);
     return known === undefined ? undefined : fromEntry(cookieValue, known);
   };
