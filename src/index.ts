@@ -23,7 +23,7 @@ export {
   type SecurePrefixedCookieOptions,
   type SessionCookieOptions,
 } from './core/cookie.ts';
-export { type CookieCacheOptions, defaultCookieCacheMaxEntries } from './core/cookie-cache.ts';
+export type { CookieCacheOptions } from './core/cookie-cache.ts';
 export {
   type CookieSessionStorage,
   type CookieSessionStorageOptions,

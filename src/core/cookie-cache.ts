@@ -23,7 +23,7 @@ import { assertOptionsObject, describeValue } from './options.ts';
  */
 export interface CookieCacheOptions {
   /**
-   * How many cookie values to remember, oldest evicted first. Default {@link defaultCookieCacheMaxEntries};
+   * How many cookie values to remember, oldest evicted first. Default 2048;
    * `0` turns the cache off (every request with a cookie opens it with AES-GCM).
    */
   maxEntries?: number;
