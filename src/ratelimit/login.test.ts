@@ -391,6 +391,32 @@ describe('createLoginLimiter: one address alone cannot lock an account out', () 
     );
   });
 
+  it('a perAccount window shorter than the pair window: failures at the end of one pair window and the start of the next still cannot lock the owner out', async () => {
+    // Found by the property above: with floor(span / window) + 1 windows, a 60-second account
+    // window was thought to meet one 3600-second pair window, and 3 points were accepted.
+    vi.useFakeTimers();
+    try {
+      const others: LoginLimiterOptions = { perAccountAndAddress: { points: 2, durationSeconds: 3600 } };
+      const points = lowestAcceptedAccountPoints(others, 60);
+      expect(points).toBe(5); // two pair windows of 2 failures can meet one account window
+      const limiter = createLoginLimiter({ ...others, perAccount: { points, durationSeconds: 60 } });
+      const stranger = { account: 'ada', address: '198.51.100.7' };
+      const fail = async () => {
+        const verdict = await limiter.check(stranger);
+        if (verdict.ok) await limiter.recordFailure(stranger);
+      };
+      await fail();
+      vi.advanceTimersByTime(3599_000);
+      await fail();
+      vi.advanceTimersByTime(1000);
+      await fail();
+      await fail();
+      expect(await ownerCanTry(limiter, 'ada')).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('at the lowest accepted perAccount, a span that meets the end of one address window and the start of the next still cannot lock the owner out', async () => {
     vi.useFakeTimers();
     const others: LoginLimiterOptions = {

@@ -258,12 +258,13 @@ function createLimiter(store: LoginLimiterStore, rule: Required<LoginLimitRule>,
  * The most failed attempts one client can make under `rule` within any span of `spanSeconds`.
  * Failures may be instant; a window holds at most `points`, and the next one starts no sooner
  * than `durationSeconds` later, or `blockSeconds` when a block (which restarts the count when it
- * ends) is shorter. The span can meet the end of one window and the start of others: + 1.
+ * ends) is shorter. So at most `ceil(span / cycle)` windows start inside the span, and one more
+ * (started before it) can end inside it: a span shorter than a window still meets two of them.
  */
 function mostFailuresWithin(rule: Required<LoginLimitRule>, spanSeconds: number): number {
   const shortestCycle =
     rule.blockSeconds > 0 ? Math.min(rule.blockSeconds, rule.durationSeconds) : rule.durationSeconds;
-  return rule.points * (Math.floor(spanSeconds / shortestCycle) + 1);
+  return rule.points * (Math.ceil(spanSeconds / shortestCycle) + 1);
 }
 
 /**
