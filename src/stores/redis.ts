@@ -123,7 +123,8 @@ export interface RedisStore extends SessionStore {
   userKey(userId: string): string;
   /**
    * Stops the removals retried in the background, refuses new operations and resolves once the
-   * running ones have settled, so no timer of the store is left and the app can close its client. The client itself is the app's: it stays open.
+   * running ones have settled, so no timer of the store is left and the app can close its client.
+   * The client itself is the app's: it stays open.
    */
   dispose(): Promise<void>;
 }
