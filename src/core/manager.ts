@@ -550,8 +550,8 @@ export function createSessionManager<
     }
     if (value.length > maxValueLength) return reject('malformed', presentNames, input);
     const current = nowSeconds();
-    // A cookie the sealed backend has opened before answers without waiting.
-    const reading = sealedBackend?.readRemembered(value) ?? backend.read(value, current);
+    // A cookie the sealed backend has opened before, or opens on node:crypto, answers without waiting.
+    const reading = sealedBackend?.readNow(value) ?? backend.read(value, current);
     return mapMaybe(reading, (read) =>
       read.ok ? accept(input, value, presentNames, read, current) : reject(read.reason, presentNames, input),
     );

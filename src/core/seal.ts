@@ -12,7 +12,9 @@
  */
 import { type AeadKey, type CryptoEngine, createAeadKey, ivLength, tagLength } from './aead.ts';
 import { decodeBase64Url, encodeBase64Url } from './base64url.ts';
+import { engineFor } from './crypto-engine.ts';
 import { type DerivedKey, derivedNow, type KeyRing } from './keyring.ts';
+import { mapMaybe } from './maybe-promise.ts';
 import { type RandomBytes, secureRandomBytes } from './runtime.ts';
 
 /** The version prefix of every sealed token. */
@@ -40,6 +42,11 @@ export interface Sealer {
   seal(plaintext: Uint8Array, context: string): Promise<string>;
   /** Opens a token sealed by any key in the ring for the same purpose and context. Never throws on bad input. */
   unseal(token: string, context: string): Promise<UnsealResult>;
+  /**
+   * @internal {@link Sealer.unseal} without waiting, where the engine answers synchronously
+   * (`node:crypto`, keys ready); `undefined` where the caller must use `unseal`.
+   */
+  unsealNow(token: string, context: string): UnsealResult | undefined;
 }
 
 /** Options of {@link createSealer}. */
@@ -76,6 +83,7 @@ function prepareKeys(keys: readonly DerivedKey[], engine: CryptoEngine): Prepare
  */
 export function createSealer(keyRing: KeyRing, purpose: string, options: SealerOptions = {}): Sealer {
   const engine = options.engine ?? 'auto';
+  const synchronousEngine = engineFor(engine).kind === 'node';
   const randomBytes = options.randomBytes ?? secureRandomBytes;
   // Keys ready now where the ring derives synchronously (node:crypto); otherwise on first use.
   const ready = derivedNow(keyRing, purpose);
@@ -97,6 +105,36 @@ export function createSealer(keyRing: KeyRing, purpose: string, options: SealerO
     return aad;
   };
 
+  /** The token's bytes and key id, or why it is not a v1 token. */
+  const parse = (
+    token: string,
+  ): { ok: true; bytes: Uint8Array; keyId: number } | { ok: false; reason: 'malformed' } => {
+    if (typeof token !== 'string' || !token.startsWith(sealPrefix)) return { ok: false, reason: 'malformed' };
+    const bytes = decodeBase64Url(token.slice(sealPrefix.length));
+    if (bytes === undefined || bytes.length < headerLength + tagLength) return { ok: false, reason: 'malformed' };
+    return { ok: true, bytes, keyId: new DataView(bytes.buffer, bytes.byteOffset, keyIdLength).getUint32(0) };
+  };
+  /** Opens parsed token bytes with the key `keyId`: synchronous on a synchronous engine. */
+  const open = (
+    keys: readonly PreparedKey[],
+    keyId: number,
+    bytes: Uint8Array,
+    context: string,
+  ): UnsealResult | Promise<UnsealResult> => {
+    const keyIndex = keys.findIndex((key) => key.keyId === keyId);
+    if (keyIndex === -1) return { ok: false, reason: 'unknown_key' };
+    const decrypted = (keys[keyIndex] as PreparedKey).aead.decrypt(
+      bytes.subarray(keyIdLength, headerLength),
+      bytes.subarray(headerLength),
+      aadFor(context),
+    );
+    return mapMaybe(
+      decrypted,
+      (plaintext): UnsealResult =>
+        plaintext === undefined ? { ok: false, reason: 'tampered' } : { ok: true, plaintext, keyIndex },
+    );
+  };
+
   return {
     async seal(plaintext, context) {
       const keys = Array.isArray(prepared) ? prepared : await prepared;
@@ -110,19 +148,18 @@ export function createSealer(keyRing: KeyRing, purpose: string, options: SealerO
       return sealPrefix + encodeBase64Url(bytes);
     },
     async unseal(token, context) {
-      if (typeof token !== 'string' || !token.startsWith(sealPrefix)) return { ok: false, reason: 'malformed' };
-      const bytes = decodeBase64Url(token.slice(sealPrefix.length));
-      if (bytes === undefined || bytes.length < headerLength + tagLength) return { ok: false, reason: 'malformed' };
-      const keyId = new DataView(bytes.buffer, bytes.byteOffset, keyIdLength).getUint32(0);
+      const header = parse(token);
+      if (!header.ok) return header;
       const keys = Array.isArray(prepared) ? prepared : await prepared;
-      const keyIndex = keys.findIndex((key) => key.keyId === keyId);
-      if (keyIndex === -1) return { ok: false, reason: 'unknown_key' };
-      const plaintext = await (keys[keyIndex] as PreparedKey).aead.decrypt(
-        bytes.subarray(keyIdLength, headerLength),
-        bytes.subarray(headerLength),
-        aadFor(context),
-      );
-      return plaintext === undefined ? { ok: false, reason: 'tampered' } : { ok: true, plaintext, keyIndex };
+      return open(keys, header.keyId, header.bytes, context);
+    },
+    unsealNow(token, context) {
+      if (!Array.isArray(prepared) || !synchronousEngine) return undefined;
+      const header = parse(token);
+      if (!header.ok) return header;
+      const result = open(prepared, header.keyId, header.bytes, context);
+      // The engine is synchronous, so `open` did not wait.
+      return result as UnsealResult;
     },
   };
 }

@@ -7,7 +7,7 @@
 import type { BackendReadResult, SessionBackend } from './backend.ts';
 import { defaultCookieCacheMaxEntries } from './cookie-cache.ts';
 import { copyJsonValue } from './json-copy.ts';
-import type { Sealer } from './seal.ts';
+import type { Sealer, UnsealResult } from './seal.ts';
 import type { AnySessionData, SessionRecord } from './session.ts';
 
 // Payload layout (JSON array, inside the seal): [id, createdAt, renewedAt, expiresAt, data, flash?]
@@ -86,8 +86,11 @@ function copiedRecordOf<Data extends AnySessionData, Flash extends AnySessionDat
 /** @internal The sealed backend, with its remembered cookies readable without waiting (for the manager). */
 export interface SealedBackend<Data extends AnySessionData, Flash extends AnySessionData>
   extends SessionBackend<Data, Flash> {
-  /** The record of a cookie value opened (or sealed) before, or `undefined` when it must be opened. */
-  readRemembered(cookieValue: string): BackendReadResult<Data, Flash> | undefined;
+  /**
+   * The record of a cookie value without waiting: one opened (or sealed) before, or one the
+   * sealer opens synchronously (`node:crypto`); `undefined` when it must be opened with `read`.
+   */
+  readNow(cookieValue: string): BackendReadResult<Data, Flash> | undefined;
 }
 
 /**
@@ -145,8 +148,8 @@ export function createSealedBackend<Data extends AnySessionData, Flash extends A
     entry.payload = payload;
     return { ok: true, record: copiedRecordOf(payload, entry.text), reissue };
   };
-  const openAndRead = async (cookieValue: string): Promise<BackendReadResult<Data, Flash>> => {
-    const result = await sealer.unseal(cookieValue, context);
+  /** The record of a freshly opened cookie value (remembered for the next request), or why it failed. */
+  const readOpened = (cookieValue: string, result: UnsealResult): BackendReadResult<Data, Flash> => {
     if (!result.ok) return { ok: false, reason: result.reason };
     let text: string;
     try {
@@ -162,18 +165,18 @@ export function createSealedBackend<Data extends AnySessionData, Flash extends A
     return { ok: true, record: recordOf(payload), reissue: result.keyIndex > 0 };
   };
 
-  const readRemembered = (cookieValue: string): BackendReadResult<Data, Flash> | undefined => {
-    if (maxEntries === 0) return undefined;
-    const known = opened.get(cookieValue);
-    return known === undefined ? undefined : fromEntry(cookieValue, known);
+  const readNow = (cookieValue: string): BackendReadResult<Data, Flash> | undefined => {
+    const known = maxEntries === 0 ? undefined : opened.get(cookieValue);
+    if (known !== undefined) return fromEntry(cookieValue, known);
+    const unsealed = sealer.unsealNow(cookieValue, context);
+    return unsealed === undefined ? undefined : readOpened(cookieValue, unsealed);
   };
 
   return {
     kind: 'cookie',
-    readRemembered,
-    read(cookieValue) {
-      const remembered = readRemembered(cookieValue);
-      return remembered === undefined ? openAndRead(cookieValue) : Promise.resolve(remembered);
+    readNow,
+    async read(cookieValue) {
+      return readNow(cookieValue) ?? readOpened(cookieValue, await sealer.unseal(cookieValue, context));
     },
     async write(record) {
       const payload: Payload = [record.id, record.createdAt, record.renewedAt, record.expiresAt, record.data];
