@@ -29,11 +29,19 @@ export interface MemoryStoreOptions {
   now?: Clock;
 }
 
-interface Entry {
-  /** The session with data and flash kept as JSON text. */
-  readonly session: Omit<StoredSession, 'data' | 'flash'>;
+/** One stored session, flat (one object per session), with data and flash kept as JSON text. */
+interface Entry extends Omit<StoredSession, 'data' | 'flash'> {
   readonly data: string;
   readonly flash: string;
+}
+
+/** The JSON text of no flash values, shared by every entry that has none. */
+const noFlashText = '{}';
+
+/** True when `flash` holds at least one value. */
+function hasFlash(flash: StoredSession['flash']): boolean {
+  for (const _key in flash) return true;
+  return false;
 }
 
 /** The store returned by {@link memoryStore}: a {@link SessionStore} with a size. */
@@ -68,7 +76,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     throw configError(`${where}: "now" must be a function.`);
   const now = options.now ?? Date.now;
   const entries = new Map<string, Entry>();
-  const byUser = new Map<string, Set<string>>();
+  // A user's session ids: the id itself while there is one (most users), a Set from the second.
+  const byUser = new Map<string, string | Set<string>>();
   // Sessions without a user (anonymous, e.g. only holding a CSRF token), least recently used
   // first: evicted before any signed-in session, so a flood of anonymous visits cannot push
   // signed-in users out.
@@ -83,24 +92,30 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const unindex = (id: string, userId: string | undefined): void => {
     if (userId === undefined) return;
     const ids = byUser.get(userId);
-    ids?.delete(id);
-    if (ids?.size === 0) byUser.delete(userId);
+    if (ids === id) byUser.delete(userId);
+    else if (typeof ids === 'object') {
+      ids.delete(id);
+      if (ids.size === 1) byUser.set(userId, ids.values().next().value as string);
+    }
   };
   const index = (id: string, userId: string | undefined): void => {
     if (userId === undefined) return;
-    let ids = byUser.get(userId);
-    if (ids === undefined) {
-      ids = new Set();
-      byUser.set(userId, ids);
-    }
-    ids.add(id);
+    const ids = byUser.get(userId);
+    if (ids === undefined) byUser.set(userId, id);
+    else if (typeof ids === 'object') ids.add(id);
+    else if (ids !== id) byUser.set(userId, new Set([ids, id]));
+  };
+  /** The session ids of `userId`, as a list of its own. */
+  const idsOf = (userId: string): string[] => {
+    const ids = byUser.get(userId);
+    return ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
   };
   const remove = (id: string): boolean => {
     const entry = entries.get(id);
     if (entry === undefined) return false;
     entries.delete(id);
     anonymous.delete(id);
-    unindex(id, entry.session.userId);
+    unindex(id, entry.userId);
     return true;
   };
   /** The live entry, refreshed as most recently used; expired entries are dropped. */
@@ -108,7 +123,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     assertOpen();
     const entry = entries.get(id);
     if (entry === undefined) return undefined;
-    if (entry.session.expiresAt <= nowSeconds()) {
+    if (entry.expiresAt <= nowSeconds()) {
       remove(id);
       return undefined;
     }
@@ -118,9 +133,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     return entry;
   };
   const put = (session: StoredSession): void => {
-    const { data, flash, ...rest } = session;
     remove(session.id);
-    entries.set(session.id, { session: rest, data: JSON.stringify(data), flash: JSON.stringify(flash) });
+    entries.set(session.id, {
+      id: session.id,
+      secretHash: session.secretHash,
+      userId: session.userId,
+      createdAt: session.createdAt,
+      renewedAt: session.renewedAt,
+      expiresAt: session.expiresAt,
+      userAgent: session.userAgent,
+      ip: session.ip,
+      data: JSON.stringify(session.data),
+      flash: hasFlash(session.flash) ? JSON.stringify(session.flash) : noFlashText,
+    });
     index(session.id, session.userId);
     if (session.userId === undefined) anonymous.add(session.id);
     while (entries.size > maxEntries) {
@@ -129,7 +154,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     }
   };
   const materialize = (entry: Entry): StoredSession => ({
-    ...entry.session,
+    ...entry,
     data: parseJsonObject(entry.data),
     flash: parseJsonObject(entry.flash),
   });
@@ -164,16 +189,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async listByUser(userId, at) {
       assertOpen();
       const result: StoredSessionInfo[] = [];
-      for (const id of byUser.get(userId) ?? []) {
+      for (const id of idsOf(userId)) {
         const entry = entries.get(id);
-        if (entry !== undefined && entry.session.expiresAt > at) result.push(infoOf(materialize(entry)));
+        if (entry !== undefined && entry.expiresAt > at) result.push(infoOf(materialize(entry)));
       }
       return result.sort((a, b) => a.createdAt - b.createdAt);
     },
     async deleteByUser(userId, exceptId) {
       assertOpen();
       const deleted: string[] = [];
-      for (const id of [...(byUser.get(userId) ?? [])]) {
+      for (const id of idsOf(userId)) {
         if (id !== exceptId && remove(id)) deleted.push(id);
       }
       return deleted;
@@ -185,7 +210,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       assertOpen();
       let count = 0;
       for (const [id, entry] of entries) {
-        if (entry.session.expiresAt <= at && remove(id)) count++;
+        if (entry.expiresAt <= at && remove(id)) count++;
       }
       return count;
     },

@@ -56,6 +56,39 @@ describe('memoryStore', () => {
     expect(await store.get('anon-0')).toBeUndefined();
   });
 
+  it("keeps each user's index exact as the user goes from one session to several and back to none", async () => {
+    const store = memoryStore();
+    const row = (id: string, userId: string, flash: Record<string, unknown> = {}) => ({
+      id,
+      secretHash: 'h',
+      userId,
+      createdAt: 1,
+      renewedAt: 1,
+      expiresAt: 4_000_000_000,
+      data: { n: id },
+      flash,
+    });
+    const listed = async (userId: string) => (await store.listByUser(userId, 0)).map((info) => info.id).sort();
+    await store.create(row('a', 'u'), { deadline: 4_000_000_000 });
+    await store.create(row('a', 'u'), { deadline: 4_000_000_000 }); // written again: still one
+    expect(await listed('u')).toEqual(['a']);
+    for (const id of ['b', 'c']) await store.create(row(id, 'u'), { deadline: 4_000_000_000 });
+    await store.create(row('x', 'v', { notice: 'hi' }), { deadline: 4_000_000_000 });
+    expect(await listed('u')).toEqual(['a', 'b', 'c']);
+    await store.delete('b');
+    await store.delete('a');
+    expect(await listed('u')).toEqual(['c']);
+    const patch = { setData: { n: 'c2' }, unsetData: [], setFlash: { notice: 'again' }, unsetFlash: [] };
+    expect(await store.patch('c', { ...patch, renewedAt: 2, expiresAt: 4_000_000_000 })).toBe(true);
+    expect(await store.get('c')).toMatchObject({ data: { n: 'c2' }, flash: { notice: 'again' } });
+    expect(await store.deleteByUser('u', undefined)).toEqual(['c']);
+    expect(await listed('u')).toEqual([]);
+    expect(await listed('v')).toEqual(['x']);
+    expect(await store.get('x')).toMatchObject({ flash: { notice: 'hi' } });
+    await store.create(row('d', 'u'), { deadline: 4_000_000_000 });
+    expect(await listed('u')).toEqual(['d']);
+  });
+
   it('drops expired entries on read and on sweep', async () => {
     let now = 1_000_000;
     const store = memoryStore({ now: () => now });
