@@ -29,7 +29,9 @@
  *
  * A `regenerate()` (sign-in) writes the new session first and removes the one it replaces only
  * then, so a failure in between leaves the user's current cookie working; a removal that fails
- * after the new session is stored is retried in the background (logged).
+ * after the new session is stored is retried in the background (logged). A create that fails
+ * (a deadline, a lost connection) may still run on the server later, so its id is tombstoned in
+ * the background: no session lives that no cookie names.
  *
  * Every operation has an overall deadline (`operationTimeoutMs`), so the caller gets a 503 in
  * bounded time even while a Cluster shard fails over and the client retries.
@@ -282,6 +284,17 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     });
   };
 
+  /**
+   * Tombstones an id in the background, retrying until it is done: for a session whose create
+   * failed with an unknown outcome (it may have been written, or may still be), which no cookie
+   * will ever name. Its index entry then leaves at the next listing.
+   */
+  const buryLater = (id: string, expiresAtMs: number, failure: unknown): void => {
+    background.retry(id, 'burying a new session whose create did not answer', explain(failure), async () => {
+      await operations.run('delete', (deadline) => deadline.within(send('bury', sessionKey(id), [expiresAtMs])));
+    });
+  };
+
   const indexIds = async (deadline: Deadline, userId: string): Promise<string[]> =>
     (await deadline.within(send('indexList', userKey(userId), [nowSeconds()]))) as string[];
 
@@ -353,7 +366,15 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         for (const key of Object.keys(session.data)) entries.push([`d:${key}`, session.data[key]]);
         for (const key of Object.keys(session.flash)) entries.push([`f:${key}`, session.flash[key]]);
         const args = [session.expiresAt * 1000, encodeDocument(entries)];
-        const written = Number(await deadline.within(send('create', sessionKey(session.id), args))) === 1;
+        let written: boolean;
+        try {
+          written = Number(await deadline.within(send('create', sessionKey(session.id), args))) === 1;
+        } catch (error) {
+          // A deadline gives up on the reply, not on the command: the create may still run. The
+          // caller answers 503 and sends no cookie for this id, so it must never be live.
+          buryLater(session.id, args[0] as number, error);
+          throw error;
+        }
         if (replacing === undefined || !written) return written;
         return replaceOld(deadline, replacing, session.id);
       });

@@ -132,6 +132,50 @@ describe('redis cluster (3 masters started by the test)', () => {
   });
 });
 
+/** A stored session `id` of `userId`, created `now` and expiring 100 s later. */
+const row = (id: string, userId: string | undefined, now = Math.floor(Date.now() / 1000)): StoredSession => ({
+  id,
+  secretHash: 'h',
+  userId,
+  createdAt: now,
+  renewedAt: now,
+  expiresAt: now + 100,
+  data: { n: 1 },
+  flash: {},
+});
+
+/**
+ * `client`, with one script call on one key replaced, once: it fails, or runs `before`
+ * first (another request acting between two steps of the store).
+ */
+function withFault(
+  client: Redis,
+  script: ScriptName,
+  key: string,
+  fault: { fail: true } | { before: () => Promise<unknown> },
+): RedisClientLike {
+  let done = false;
+  return {
+    get: (k) => client.get(k),
+    eval: (source, numKeys, ...args) => client.eval(source, numKeys, ...args),
+    async evalsha(sha1, numKeys, ...args) {
+      if (!done && sha1 === sha1Of[script] && args[0] === key) {
+        done = true;
+        if ('fail' in fault) throw new Error(`injected: ${script} failed`);
+        await fault.before();
+      }
+      return client.evalsha(sha1, numKeys, ...args);
+    },
+  };
+}
+
+/** A logger that keeps what a store logs (warnings and errors), one line each. */
+function captureLog() {
+  const lines: string[] = [];
+  const write = (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
+  return { lines, logger: { warn: write, error: write } };
+}
+
 describe('redisStore specifics', () => {
   let client: Redis;
   const prefix = `sessionkit-test:${Math.random().toString(36).slice(2)}:`;
@@ -232,16 +276,6 @@ describe('redisStore specifics', () => {
     );
   });
 
-  const row = (id: string, userId: string | undefined, now = Math.floor(Date.now() / 1000)): StoredSession => ({
-    id,
-    secretHash: 'h',
-    userId,
-    createdAt: now,
-    renewedAt: now,
-    expiresAt: now + 100,
-    data: { n: 1 },
-    flash: {},
-  });
   const patchOf = (extra: Partial<SessionPatch> = {}): SessionPatch => {
     const now = Math.floor(Date.now() / 1000);
     return { setData: {}, unsetData: [], setFlash: {}, unsetFlash: [], renewedAt: now, expiresAt: now + 100, ...extra };
@@ -267,47 +301,23 @@ describe('redisStore specifics', () => {
     expect(await store.get('tomb-next')).toBeUndefined();
   });
 
-  /**
-   * The real client, with one script call on one key replaced, once: it fails, or runs `before`
-   * first (another request acting between two steps of the store).
-   */
-  function withFault(
-    script: ScriptName,
-    key: string,
-    fault: { fail: true } | { before: () => Promise<unknown> },
-  ): RedisClientLike {
-    let done = false;
-    return {
-      get: (k) => client.get(k),
-      eval: (source, numKeys, ...args) => client.eval(source, numKeys, ...args),
-      async evalsha(sha1, numKeys, ...args) {
-        if (!done && sha1 === sha1Of[script] && args[0] === key) {
-          done = true;
-          if ('fail' in fault) throw new Error(`injected: ${script} failed`);
-          await fault.before();
-        }
-        return client.evalsha(sha1, numKeys, ...args);
-      },
-    };
-  }
-
-  function captureLog() {
-    const lines: string[] = [];
-    const write = (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
-    return { lines, logger: { warn: write, error: write } };
-  }
-
   it('a sign-in whose new session cannot be written leaves the old one as it was (the kept cookie works)', async () => {
     const now = Math.floor(Date.now() / 1000);
     const plain = redisStore({ client, prefix });
-    const store = redisStore({ client: withFault('create', plain.sessionKey('rot1-new'), { fail: true }), prefix });
+    const store = redisStore({
+      client: withFault(client, 'create', plain.sessionKey('rot1-new'), { fail: true }),
+      prefix,
+    });
     await store.create(row('rot1-old', undefined), { deadline: now + 1000 });
     const error = await store
       .create(row('rot1-new', 'rot-user'), { deadline: now + 1000, replacing: 'rot1-old' })
       .catch((e: unknown) => e);
     expect(String(error)).toContain('injected');
     expect(await store.get('rot1-old')).toMatchObject({ id: 'rot1-old', data: { n: 1 } });
-    expect(await client.get(plain.sessionKey('rot1-new'))).toBeNull();
+    // The failed create's id is tombstoned in the background (it could have run after all).
+    await expect.poll(() => client.get(plain.sessionKey('rot1-new')), { timeout: 5000 }).toBe('revoked');
+    expect(await store.get('rot1-new')).toBeUndefined();
+    await store.dispose();
   });
 
   it('a failed removal of the old session: the sign-in succeeds and the old one is removed in the background (logged)', async () => {
@@ -315,7 +325,7 @@ describe('redisStore specifics', () => {
     const plain = redisStore({ client, prefix });
     const { lines, logger } = captureLog();
     const store = redisStore({
-      client: withFault('remove', plain.sessionKey('rot2-old'), { fail: true }),
+      client: withFault(client, 'remove', plain.sessionKey('rot2-old'), { fail: true }),
       prefix,
       logger,
     });
@@ -331,7 +341,7 @@ describe('redisStore specifics', () => {
     const now = Math.floor(Date.now() / 1000);
     const plain = redisStore({ client, prefix });
     const revokeOld = { before: () => plain.delete('rot3-old') };
-    const store = redisStore({ client: withFault('remove', plain.sessionKey('rot3-old'), revokeOld), prefix });
+    const store = redisStore({ client: withFault(client, 'remove', plain.sessionKey('rot3-old'), revokeOld), prefix });
     await store.create(row('rot3-old', 'rot-user'), { deadline: now + 1000 });
     expect(await store.create(row('rot3-new', 'rot-user'), { deadline: now + 1000, replacing: 'rot3-old' })).toBe(
       false,
@@ -410,6 +420,26 @@ describe('redisStore deadline, dispose and waitForReplicas (own redis-servers)',
     expect(elapsedMs).toBeLessThan(1000); // not the pause's 1 s
     await admin.call('CLIENT', 'UNPAUSE');
     expect((await manager.load(jar.header())).status).toBe('valid');
+  });
+
+  it('a create that misses its deadline but runs on the server later leaves no live session (its id is tombstoned)', async () => {
+    const plain = redisStore({ client, prefix: 'late-create:' });
+    const key = plain.sessionKey('late-new');
+    // The server is paused just before the create goes out: the command waits there, past the deadline.
+    const pausing = withFault(client, 'create', key, { before: () => admin.call('CLIENT', 'PAUSE', '1000', 'ALL') });
+    const { lines, logger } = captureLog();
+    const store = redisStore({ client: pausing, prefix: 'late-create:', operationTimeoutMs: 300, logger });
+    const now = Math.floor(Date.now() / 1000);
+    const error = await store
+      .create(row('late-new', 'late-user', now), { deadline: now + 1000 })
+      .catch((caught: unknown) => caught);
+    expect(String(error)).toMatch(/create did not finish within 300 ms/);
+    expect(lines.join('\n')).toContain('burying a new session whose create did not answer');
+    // After the pause the create runs; the tombstone written after it keeps the id dead.
+    await expect.poll(() => client.get(key), { timeout: 10_000, interval: 100 }).toBe('revoked');
+    expect(await plain.get('late-new')).toBeUndefined();
+    expect(await plain.listByUser('late-user', now)).toEqual([]);
+    await store.dispose();
   });
 
   it('dispose() waits for running operations, then refuses new ones; the client stays open', async () => {

@@ -62,6 +62,10 @@ end
 out[#out + 1] = '}'
 redis.call('SET', KEYS[1], table.concat(out, '\\n'), 'PXAT', ARGV[1])
 return 1`,
+  // KEYS[1] session; ARGV[1] pexpireat ms: the id is dead from now on, whether or not a create of
+  // it has run yet (a create that runs later finds the tombstone and writes nothing).
+  bury: `redis.call('SET', KEYS[1], '${tombstone}', 'PXAT', ARGV[1])
+return 1`,
   // KEYS[1] session: replaces a live document with a tombstone (same expiry). 0 when there was
   // none, 1 when it was anonymous, 2 when it belonged to a user.
   remove: `local blob = redis.call('GET', KEYS[1])
