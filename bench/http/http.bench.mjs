@@ -40,7 +40,8 @@
 // Defaults (bench/run.mjs runs the same 8 rounds): 8 rounds x 8 servers x (1 s warm-up + 2 s
 // measured + 0.5 s warm-up + 2 s measured) = 352 s of load (about 30 s more in starting 128
 // autocannon runs), 6 s of initial warm-up per server (48 s), signing in 10,000 users on each of
-// the six servers with sessions (about 12 s each on 2 CPUs) and the builds: about 8.5 minutes.
+// the six servers with sessions (4-5 s each on 2 CPUs) and the builds: about 8 minutes in all
+// (the one-cookie-only suite took about 5.5).
 //
 // Environment: BENCH_OUT (JSON file), BENCH_HTTP_ROUNDS (8), BENCH_HTTP_DURATION (2 s per measured
 // run), BENCH_HTTP_WARMUP (1 s before a server's first run of a round),
