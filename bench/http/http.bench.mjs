@@ -1,10 +1,22 @@
 // HTTP suite: the same one-page Astro 7 app (output server, @astrojs/node standalone) in seven
 // variants (and a second server of the bare one), each built once and served by its own process
-// on 127.0.0.1, driven by autocannon (a separate process) with a signed-in cookie. Each server is
-// warmed up once, then run once per round over many short rounds, in an order shuffled every round; ratios are
-// taken per round, and their medians reported.
+// on 127.0.0.1, driven by autocannon (a separate process, bench/http/load.mjs) with signed-in
+// users. Each server is warmed up once, then run once per round over many short rounds, in an order
+// shuffled every round; ratios are taken per round, and their medians (with the middle half of the
+// rounds) reported.
 //
 //   npx node bench/http/http.bench.mjs     (run by bench/run.mjs; the library must be built)
+//
+// Traffic (bench/support/traffic.mjs), two models, each compared only with itself:
+//   10,000 users (the headline): BENCH_HTTP_USERS users are signed in on every server over HTTP
+//     before anything is measured (POST /login, 32 at a time; each variant's users are its own,
+//     since the cookie formats differ). Every request carries the cookie of the user drawn next by
+//     the seeded Zipf(1.0) sequence; a response with Set-Cookie replaces that user's cookie (there
+//     should be none: the count is reported).
+//   one cookie (the secondary row): the first user's cookie on every request.
+// In a round, each server runs both models back to back (users first in even rounds, one cookie
+// first in odd ones): a warm-up, the first model's measured run, a short warm-up with the second
+// model's traffic, and its measured run.
 //
 // Variants (bench/http/apps/<name>, listed in bench/http/apps.mjs):
 //   bare        no session library; the page prints a constant user id
@@ -21,11 +33,21 @@
 //
 // Every request carries a valid session that the request does not change (the common case: a
 // signed-in user browsing), so no variant writes anything: the check below refuses to measure a
-// variant whose page answers with a Set-Cookie or without the user id.
+// variant whose page answers with a Set-Cookie or without the user id, and every measured response
+// must be exactly the signed-in page (autocannon's verifyBody in bench/http/load.mjs; anything else
+// counts as failed).
 //
-// Environment: BENCH_OUT (JSON file), BENCH_HTTP_ROUNDS (12), BENCH_HTTP_DURATION (2 s per run),
-// BENCH_HTTP_WARMUP (2 s before each run), BENCH_HTTP_INITIAL_WARMUP (8 s per server, once),
-// BENCH_HTTP_CONNECTIONS (50), BENCH_HTTP_VARIANTS (comma list),
+// Defaults (bench/run.mjs runs the same 8 rounds): 8 rounds x 8 servers x (1 s warm-up + 2 s
+// measured + 0.5 s warm-up + 2 s measured) = 352 s of load (about 30 s more in starting 128
+// autocannon runs), 6 s of initial warm-up per server (48 s), signing in 10,000 users on each of
+// the six servers with sessions (4-5 s each on 2 CPUs) and the builds: about 8 minutes in all
+// (the one-cookie-only suite took about 5.5).
+//
+// Environment: BENCH_OUT (JSON file), BENCH_HTTP_ROUNDS (8), BENCH_HTTP_DURATION (2 s per measured
+// run), BENCH_HTTP_WARMUP (1 s before a server's first run of a round),
+// BENCH_HTTP_SECOND_WARMUP (0.5 s before its second traffic model's run),
+// BENCH_HTTP_INITIAL_WARMUP (6 s per server, once, half per traffic model),
+// BENCH_HTTP_CONNECTIONS (50), BENCH_HTTP_USERS (10,000), BENCH_HTTP_VARIANTS (comma list),
 // BENCH_HTTP_SKIP_BUILD=1 (reuse the last builds), BENCH_HTTP_CPU_PROF=<variant,...> (serve those
 // variants with --cpu-prof into bench/.tmp/profiles/<variant>/; see bench/http/profile.mjs),
 // BENCH_PIN=0 (do not pin the server's and the load generator's main threads to CPUs 1 and 0).
@@ -36,7 +58,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childEnv } from '../../test/support/child-env.ts';
 import { freePort } from '../../test/support/services.ts';
-import { median } from '../support/ratios.mjs';
+import { median, quantile } from '../support/ratios.mjs';
+import { trafficSettings } from '../support/traffic.mjs';
 import {
   appsEnv,
   appsRoot,
@@ -46,6 +69,7 @@ import {
   runnableVariants,
   selectVariants,
   signInAndCheck,
+  signIn as signInOnce,
 } from './apps.mjs';
 import { pinMainThread, rssMiB, shuffled } from './support.mjs';
 
@@ -54,12 +78,22 @@ const loadScript = fileURLToPath(new URL('./load.mjs', import.meta.url));
 const exitOnSignal = pathToFileURL(fileURLToPath(new URL('./exit-on-signal.mjs', import.meta.url))).href;
 
 const settings = {
-  rounds: Number(process.env.BENCH_HTTP_ROUNDS ?? 12),
+  rounds: Number(process.env.BENCH_HTTP_ROUNDS ?? 8),
   durationSeconds: Number(process.env.BENCH_HTTP_DURATION ?? 2),
-  warmupSeconds: Number(process.env.BENCH_HTTP_WARMUP ?? 2),
-  initialWarmupSeconds: Number(process.env.BENCH_HTTP_INITIAL_WARMUP ?? 8),
+  warmupSeconds: Number(process.env.BENCH_HTTP_WARMUP ?? 1),
+  secondWarmupSeconds: Number(process.env.BENCH_HTTP_SECOND_WARMUP ?? 0.5),
+  initialWarmupSeconds: Number(process.env.BENCH_HTTP_INITIAL_WARMUP ?? 6),
   connections: Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50),
+  users: Number(process.env.BENCH_HTTP_USERS ?? trafficSettings.users),
+  zipfExponent: trafficSettings.zipfExponent,
+  signInConcurrency: 32,
 };
+
+/** The two traffic models: the key the load generator takes, and the label of the rows. */
+const traffics = [
+  { key: 'users', label: `${settings.users} users` },
+  { key: 'one', label: 'one cookie' },
+];
 
 const redisPort = Number(process.env.BENCH_REDIS_PORT ?? 6379);
 const redisPrefix = `sessionkit-bench-http:${process.pid}:`;
@@ -143,14 +177,27 @@ async function startServer(variant, env, profileDir) {
   return { base, pid: child.pid, stop, output: () => output };
 }
 
-/** Signs in on the server at `base` and checks the measured request (see signInAndCheck). */
-async function signIn(variant, base) {
+/**
+ * Signs in `settings.users` users on the server at `base` over HTTP: the first one checked (the
+ * measured request is the signed-in, unchanged-session page; see signInAndCheck), the others
+ * `settings.signInConcurrency` at a time. Returns every user's Cookie header and the page's HTML.
+ */
+async function signInUsers(variant, base) {
   const send = async (method, path, headers, body) => {
     const response = await fetch(`${base}${path}`, { method, headers, body });
     return { status: response.status, text: await response.text(), setCookies: response.headers.getSetCookie() };
   };
   const { cookie, html } = await signInAndCheck(variant, send, base);
-  return { cookie, html, bytes: html.length };
+  const cookies = [cookie];
+  let next = 1;
+  const worker = async () => {
+    while (next < settings.users) {
+      const user = next++;
+      cookies[user] = await signInOnce(variant, send, base);
+    }
+  };
+  await Promise.all(Array.from({ length: settings.signInConcurrency }, worker));
+  return { cookies, html, bytes: html.length };
 }
 
 /**
@@ -189,15 +236,16 @@ function startLoadGenerator() {
   });
   child.on('exit', (code) => current?.reject(new Error(`load generator exited (${code})`)));
   return {
-    /** One run against `server`: warm-up, then the measured part. */
-    drive(server, cookie, durations = settings) {
+    /** One run against `server` with `traffic` ('users' or 'one'): warm-up, then the measured part. */
+    drive(server, traffic, durations) {
       return new Promise((resolve, reject) => {
         const id = nextId++;
         current = { id, server, resolve, reject };
         const job = {
           id,
           url: `${server.base}/`,
-          headers: { cookie },
+          cookiesFile: server.cookiesFile,
+          traffic,
           expectBody: server.html,
           connections: settings.connections,
           warmupSeconds: durations.warmupSeconds,
@@ -230,106 +278,151 @@ async function main() {
   const servers = new Map();
   const load = startLoadGenerator();
   try {
+    const signInStartedAt = Date.now();
     for (const variant of variants) {
       const server = await startServer(
         variant,
         { ...env, BENCH_SQLITE_FILE: join(scratch, `${variant.name}.db`) },
         profiled.includes(variant.name) ? join(profileDir, variant.name) : undefined,
       );
-      const { cookie, html, bytes } = await signIn(variant, server.base);
-      servers.set(variant.name, { ...server, cookie, html, bytes, cookieBytes: cookie.length });
-      log(`${variant.name} serving on ${server.base} (page ${bytes} B, cookie header ${cookie.length} B)`);
+      const started = Date.now();
+      const { cookies, html, bytes } = await signInUsers(variant, server.base);
+      const signInSeconds = (Date.now() - started) / 1000;
+      // The users' cookies go to the load generator as a file (megabytes for 10,000 users).
+      const cookiesFile = join(scratch, `${variant.name}-cookies.json`);
+      writeFileSync(cookiesFile, JSON.stringify(cookies));
+      servers.set(variant.name, { ...server, cookiesFile, html, bytes, cookieBytes: cookies[0].length, signInSeconds });
+      log(
+        `${variant.name} serving on ${server.base} (page ${bytes} B, cookie header ${cookies[0].length} B);` +
+          ` ${cookies.length} users signed in in ${signInSeconds.toFixed(1)} s` +
+          (variant.sessionless ? ' (no session library: random cookies of the same size, nothing posted)' : ''),
+      );
     }
+    const signInSeconds = (Date.now() - signInStartedAt) / 1000;
+    log(`servers started and ${settings.users} users signed in on each in ${signInSeconds.toFixed(1)} s`);
 
-    // Warm every server up once (JIT tiers, heap sizing) before anything is measured.
-    const initialWarmupRequests = {};
+    // Warm every server up once (JIT tiers, heap sizing) with both traffic models before anything
+    // is measured.
+    const initialWarmupRequests = Object.fromEntries(traffics.map((traffic) => [traffic.key, {}]));
+    const initialSetCookies = Object.fromEntries(traffics.map((traffic) => [traffic.key, {}]));
     for (const variant of variants) {
       const server = servers.get(variant.name);
-      const warmup = await load.drive(server, server.cookie, {
-        warmupSeconds: 0,
-        durationSeconds: settings.initialWarmupSeconds,
-      });
-      initialWarmupRequests[variant.name] = warmup.requests;
+      for (const traffic of traffics) {
+        const warmup = await load.drive(server, traffic.key, {
+          warmupSeconds: 0,
+          durationSeconds: settings.initialWarmupSeconds / traffics.length,
+        });
+        initialWarmupRequests[traffic.key][variant.name] = warmup.requests;
+        initialSetCookies[traffic.key][variant.name] = warmup.setCookieResponses;
+      }
     }
 
     // Rounds: every server once per round, in an order shuffled every round (a rotation would keep
     // the same neighbours forever), so every server waits about the same time between its runs. (Running bare between every other variant, to compare
     // neighbours, made bare look faster than a second copy of itself by a quarter: a server that
     // has just been busy serves faster than one that has waited, so the reference must not run
-    // more often than what it is compared with.)
+    // more often than what it is compared with.) Each server's turn runs both traffic models back
+    // to back, in an order that alternates by round; the second one gets a shorter warm-up, as
+    // the server is busy already. A model's ratios only compare runs of that model.
     const hasBare = variants.some((variant) => variant.name === 'bare');
-    const samples = Object.fromEntries(variants.map((variant) => [variant.name, []]));
+    const samples = Object.fromEntries(
+      traffics.map((traffic) => [traffic.key, Object.fromEntries(variants.map((variant) => [variant.name, []]))]),
+    );
     const loadBefore = loadavg();
+    const roundsStartedAt = Date.now();
     for (let round = 0; round < settings.rounds; round++) {
       const order = shuffled(variants, round + 1);
+      const trafficOrder = round % 2 === 0 ? traffics : [...traffics].reverse();
       for (const variant of order) {
         const server = servers.get(variant.name);
-        const sample = { round, ...(await load.drive(server, server.cookie)) };
-        samples[variant.name].push(sample);
-        log(
-          `round ${round + 1}/${settings.rounds} ${variant.name.padEnd(12)} ${sample.rps.toFixed(0).padStart(6)} req/s` +
-            `  p50 ${sample.latencyMs.p50} ms  p99 ${sample.latencyMs.p99} ms` +
-            `  server CPU ${sample.serverCpuMicrosPerRequest?.toFixed(0)} µs/req (${(sample.serverCpuUtilisation * 100).toFixed(0)}%)` +
-            (sample.non2xx + sample.errors + sample.mismatches > 0
-              ? `  NON-2XX ${sample.non2xx} ERRORS ${sample.errors} WRONG BODY ${sample.mismatches}`
-              : ''),
-        );
+        for (const [position, traffic] of trafficOrder.entries()) {
+          const durations = {
+            warmupSeconds: position === 0 ? settings.warmupSeconds : settings.secondWarmupSeconds,
+            durationSeconds: settings.durationSeconds,
+          };
+          const sample = { round, ...(await load.drive(server, traffic.key, durations)) };
+          samples[traffic.key][variant.name].push(sample);
+          log(
+            `round ${round + 1}/${settings.rounds} ${variant.name.padEnd(12)} ${traffic.label.padEnd(12)}` +
+              ` ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.latencyMs.p50} ms  p99 ${sample.latencyMs.p99} ms` +
+              `  server CPU ${sample.serverCpuMicrosPerRequest?.toFixed(0)} µs/req (${(sample.serverCpuUtilisation * 100).toFixed(0)}%)` +
+              (sample.non2xx + sample.errors + sample.mismatches > 0
+                ? `  NON-2XX ${sample.non2xx} ERRORS ${sample.errors} WRONG BODY ${sample.mismatches}`
+                : '') +
+              (sample.setCookieResponses + sample.warmupSetCookieResponses > 0
+                ? `  SET-COOKIE ${sample.setCookieResponses + sample.warmupSetCookieResponses}`
+                : ''),
+          );
+        }
       }
     }
+    const roundsSeconds = (Date.now() - roundsStartedAt) / 1000;
     const loadAfter = loadavg();
 
-    // Per variant: medians over runs. Ratios: per round against the bracketing bare runs (or, for
-    // floors, the neighbour in the same group), then the median over rounds.
-    const summaryOf = (list) => ({
-      rps: median(list.map((sample) => sample.rps)),
-      p50: median(list.map((sample) => sample.latencyMs.p50)),
-      p99: median(list.map((sample) => sample.latencyMs.p99)),
-      cpu: median(list.map((sample) => sample.serverCpuMicrosPerRequest)),
-    });
     const medianOrNull = (values) => (values === null || values.length === 0 ? null : median(values));
-    /** Per round: `name`'s requests/s over `reference`'s in the same round. */
-    const roundRatios = (name, reference) =>
-      samples[name] === undefined || samples[reference] === undefined
-        ? null
-        : samples[name].map((sample, round) => sample.rps / samples[reference][round].rps);
-    const rows = variants.map((variant) => {
-      const list = samples[variant.name];
-      const summary = summaryOf(list);
-      const ratios = variant.name === 'bare' || !hasBare ? null : roundRatios(variant.name, 'bare');
-      return {
-        variant: variant.name,
-        label: variant.label,
-        rps: Number(summary.rps.toFixed(0)),
-        p50Ms: summary.p50,
-        p99Ms: summary.p99,
-        serverCpuMicrosPerRequest: Number(summary.cpu.toFixed(1)),
-        vsBare: variant.name === 'bare' ? 1 : medianOrNull(ratios),
-        vsBareRounds: ratios,
-        vsIron: medianOrNull(roundRatios(variant.name, 'iron')),
-        extraCpuMicrosVsBare: hasBare
-          ? Number(
-              median(
-                list.map(
-                  (sample, round) => sample.serverCpuMicrosPerRequest - samples.bare[round].serverCpuMicrosPerRequest,
-                ),
-              ).toFixed(1),
-            )
-          : null,
-        non2xx: list.reduce((sum, sample) => sum + sample.non2xx, 0),
-        errors: list.reduce((sum, sample) => sum + sample.errors, 0),
-        wrongBodies: list.reduce((sum, sample) => sum + sample.mismatches, 0),
-        cookieHeaderBytes: servers.get(variant.name).cookieBytes,
-        initialWarmupRequests: initialWarmupRequests[variant.name],
-        samples: list,
-      };
-    });
-    const floors = { sqlite: 'sqlite-raw', redis: 'redis-raw' };
-    for (const row of rows) {
-      const floor = floors[row.variant];
-      const ratios = floor === undefined ? null : roundRatios(floor, row.variant);
-      row.floorVsThis = medianOrNull(ratios);
-      row.floorVsThisRounds = ratios;
-    }
+    const middleHalfOrNull = (values) =>
+      values === null || values.length === 0 ? null : [quantile(values, 0.25), quantile(values, 0.75)];
+    const sum = (list, field) => list.reduce((total, sample) => total + sample[field], 0);
+
+    /**
+     * The rows of one traffic model: per variant, medians over its runs, and ratios taken per
+     * round against the same round's run of bare (or, for floors, of the sessionkit mode; for
+     * vsIron, of iron-session) with that model's traffic, then the median and middle half.
+     */
+    const rowsOf = (traffic) => {
+      const model = samples[traffic.key];
+      /** Per round: `name`'s requests/s over `reference`'s in the same round. */
+      const roundRatios = (name, reference) =>
+        model[name] === undefined || model[reference] === undefined
+          ? null
+          : model[name].map((sample, round) => sample.rps / model[reference][round].rps);
+      const floors = { sqlite: 'sqlite-raw', redis: 'redis-raw' };
+      return variants.map((variant) => {
+        const list = model[variant.name];
+        const ratios = variant.name === 'bare' || !hasBare ? null : roundRatios(variant.name, 'bare');
+        const floor = floors[variant.name];
+        const floorRatios = floor === undefined ? null : roundRatios(floor, variant.name);
+        return {
+          traffic: traffic.label,
+          variant: variant.name,
+          label: variant.label,
+          rps: Number(median(list.map((sample) => sample.rps)).toFixed(0)),
+          p50Ms: median(list.map((sample) => sample.latencyMs.p50)),
+          p99Ms: median(list.map((sample) => sample.latencyMs.p99)),
+          serverCpuMicrosPerRequest: Number(median(list.map((sample) => sample.serverCpuMicrosPerRequest)).toFixed(1)),
+          vsBare: variant.name === 'bare' ? 1 : medianOrNull(ratios),
+          vsBareMiddleHalf: middleHalfOrNull(ratios),
+          vsBareRounds: ratios,
+          vsIron: medianOrNull(roundRatios(variant.name, 'iron')),
+          extraCpuMicrosVsBare: hasBare
+            ? Number(
+                median(
+                  list.map(
+                    (sample, round) => sample.serverCpuMicrosPerRequest - model.bare[round].serverCpuMicrosPerRequest,
+                  ),
+                ).toFixed(1),
+              )
+            : null,
+          floorVsThis: medianOrNull(floorRatios),
+          floorVsThisMiddleHalf: middleHalfOrNull(floorRatios),
+          floorVsThisRounds: floorRatios,
+          non2xx: sum(list, 'non2xx'),
+          errors: sum(list, 'errors'),
+          wrongBodies: sum(list, 'mismatches'),
+          // Responses with Set-Cookie over every run of this model (warm-ups included): 0 expected.
+          setCookieResponses:
+            sum(list, 'setCookieResponses') +
+            sum(list, 'warmupSetCookieResponses') +
+            initialSetCookies[traffic.key][variant.name],
+          users: list[0]?.users,
+          cookieHeaderBytes: servers.get(variant.name).cookieBytes,
+          signInSeconds: Number(servers.get(variant.name).signInSeconds.toFixed(1)),
+          initialWarmupRequests: initialWarmupRequests[traffic.key][variant.name],
+          samples: list,
+        };
+      });
+    };
+    const rows = traffics.flatMap(rowsOf);
     const machine = {
       cpus: availableParallelism(),
       cpu: cpus()[0]?.model,
@@ -344,17 +437,41 @@ async function main() {
       suite: 'http',
       date: new Date().toISOString(),
       machine,
-      settings: { ...settings, buildSeconds, pipelining: 1, host: '127.0.0.1' },
+      settings: {
+        ...settings,
+        traffics: traffics.map((traffic) => traffic.label),
+        buildSeconds,
+        signInSeconds: Number(signInSeconds.toFixed(1)),
+        roundsSeconds: Number(roundsSeconds.toFixed(1)),
+        pipelining: 1,
+        host: '127.0.0.1',
+      },
       skipped,
       rows,
     };
+    const fixedOrUndefined = (value, digits) =>
+      value === null || value === undefined ? undefined : value.toFixed(digits);
     console.table(
-      rows.map(({ samples: _samples, label: _label, ...row }) => ({
-        ...row,
-        vsBare: row.vsBare?.toFixed(3),
-        vsIron: row.vsIron?.toFixed(2),
-        floorVsThis: row.floorVsThis?.toFixed(3),
+      rows.map((row) => ({
+        traffic: row.traffic,
+        variant: row.variant,
+        rps: row.rps,
+        p50Ms: row.p50Ms,
+        p99Ms: row.p99Ms,
+        'cpu µs': row.serverCpuMicrosPerRequest,
+        vsBare: fixedOrUndefined(row.vsBare, 3),
+        'vsBare p25–p75': row.vsBareMiddleHalf?.map((value) => value.toFixed(3)).join('–'),
+        'extra cpu µs': row.extraCpuMicrosVsBare,
+        vsIron: fixedOrUndefined(row.vsIron, 2),
+        floorVsThis: fixedOrUndefined(row.floorVsThis, 3),
+        failed: row.non2xx + row.errors + row.wrongBodies,
+        setCookie: row.setCookieResponses,
+        'sign-in s': row.signInSeconds,
       })),
+    );
+    log(
+      `build ${buildSeconds.toFixed(0)} s, start + sign-in ${signInSeconds.toFixed(0)} s, rounds ${roundsSeconds.toFixed(0)} s,` +
+        ` total ${((Date.now() - startedAt) / 1000).toFixed(0)} s`,
     );
     if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
