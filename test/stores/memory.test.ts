@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { StoredSession } from '../../src/core/store.ts';
 import { memoryStore } from '../../src/stores/memory.ts';
 import { describeStoreConformance } from './conformance.ts';
 
@@ -13,22 +14,22 @@ describeStoreConformance('memory', async (clock) => {
   };
 });
 
+/** A stored session `id` of `userId` that lives until 2096, with `data` and `flash`. */
+function row(
+  id: string,
+  userId: string | undefined,
+  data: Record<string, unknown> = {},
+  flash: Record<string, unknown> = {},
+): StoredSession {
+  return { id, secretHash: 'h', userId, createdAt: 1, renewedAt: 1, expiresAt: 4_000_000_000, data, flash };
+}
+
 describe('memoryStore', () => {
   it('is bounded: the least recently used entry is evicted beyond maxEntries', async () => {
     const store = memoryStore({ maxEntries: 3 });
-    const row = (id: string) => ({
-      id,
-      secretHash: 'h',
-      userId: 'u',
-      createdAt: 1,
-      renewedAt: 1,
-      expiresAt: 4_000_000_000,
-      data: {},
-      flash: {},
-    });
-    for (const id of ['a', 'b', 'c']) await store.create(row(id), { deadline: 4_000_000_000 });
+    for (const id of ['a', 'b', 'c']) await store.create(row(id, 'u'), { deadline: 4_000_000_000 });
     await store.get('a'); // a becomes most recently used
-    await store.create(row('d'), { deadline: 4_000_000_000 });
+    await store.create(row('d', 'u'), { deadline: 4_000_000_000 });
     expect(store.size).toBe(3);
     expect(await store.get('b')).toBeUndefined();
     expect(await store.get('a')).toBeDefined();
@@ -37,16 +38,6 @@ describe('memoryStore', () => {
 
   it('evicts anonymous sessions before signed-in ones, so an anonymous flood cannot push users out', async () => {
     const store = memoryStore({ maxEntries: 3 });
-    const row = (id: string, userId: string | undefined) => ({
-      id,
-      secretHash: 'h',
-      userId,
-      createdAt: 1,
-      renewedAt: 1,
-      expiresAt: 4_000_000_000,
-      data: {},
-      flash: {},
-    });
     await store.create(row('signed-in', 'u'), { deadline: 4_000_000_000 });
     for (let index = 0; index < 50; index++)
       await store.create(row(`anon-${index}`, undefined), { deadline: 4_000_000_000 });
@@ -58,22 +49,12 @@ describe('memoryStore', () => {
 
   it("keeps each user's index exact as the user goes from one session to several and back to none", async () => {
     const store = memoryStore();
-    const row = (id: string, userId: string, flash: Record<string, unknown> = {}) => ({
-      id,
-      secretHash: 'h',
-      userId,
-      createdAt: 1,
-      renewedAt: 1,
-      expiresAt: 4_000_000_000,
-      data: { n: id },
-      flash,
-    });
     const listed = async (userId: string) => (await store.listByUser(userId, 0)).map((info) => info.id).sort();
-    await store.create(row('a', 'u'), { deadline: 4_000_000_000 });
-    await store.create(row('a', 'u'), { deadline: 4_000_000_000 }); // written again: still one
+    await store.create(row('a', 'u', { n: 'a' }), { deadline: 4_000_000_000 });
+    await store.create(row('a', 'u', { n: 'a' }), { deadline: 4_000_000_000 }); // written again: still one
     expect(await listed('u')).toEqual(['a']);
-    for (const id of ['b', 'c']) await store.create(row(id, 'u'), { deadline: 4_000_000_000 });
-    await store.create(row('x', 'v', { notice: 'hi' }), { deadline: 4_000_000_000 });
+    for (const id of ['b', 'c']) await store.create(row(id, 'u', { n: id }), { deadline: 4_000_000_000 });
+    await store.create(row('x', 'v', { n: 'x' }, { notice: 'hi' }), { deadline: 4_000_000_000 });
     expect(await listed('u')).toEqual(['a', 'b', 'c']);
     await store.delete('b');
     await store.delete('a');
@@ -85,7 +66,7 @@ describe('memoryStore', () => {
     expect(await listed('u')).toEqual([]);
     expect(await listed('v')).toEqual(['x']);
     expect(await store.get('x')).toMatchObject({ flash: { notice: 'hi' } });
-    await store.create(row('d', 'u'), { deadline: 4_000_000_000 });
+    await store.create(row('d', 'u', { n: 'd' }), { deadline: 4_000_000_000 });
     expect(await listed('u')).toEqual(['d']);
   });
 
