@@ -100,6 +100,28 @@ function isLocked(error: unknown): boolean {
 
 const pauseMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Runs the store's setup `sql` (once, when the store is created), trying again while another
+ * connection holds a lock, for up to `timeoutMs`. Two processes starting together on a new file
+ * both switch it to WAL, and SQLite answers one of them "database is locked" at once, without
+ * waiting out the busy timeout (each holds a read lock the other's switch needs), so the busy
+ * timeout alone does not cover it. The pauses block: setup is synchronous, and runs before the
+ * store serves anything.
+ */
+function setUpWhileLocked(database: DatabaseSync, sql: string, timeoutMs: number): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
+  for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 32)) {
+    try {
+      database.exec(sql);
+      return;
+    } catch (error) {
+      if (!isLocked(error) || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, waitMs);
+    }
+  }
+}
+
 /** Node built-ins, found at run time (no static `node:` import: the store stays bundleable anywhere). */
 function builtin<T>(id: string): T | undefined {
   const getBuiltinModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
@@ -112,7 +134,7 @@ function isPlainFilePath(path: string): boolean {
   return path !== '' && path !== ':memory:' && !path.startsWith('file:');
 }
 
-function openDatabase(path: string): DatabaseSync {
+function openDatabase(path: string, timeoutMs: number): DatabaseSync {
   const sqlite = builtin<typeof import('node:sqlite')>('node:sqlite');
   // workerd (Cloudflare Workers) has a node:sqlite whose DatabaseSync cannot be constructed.
   if (sqlite === undefined || globalThis.navigator?.userAgent === 'Cloudflare-Workers')
@@ -139,7 +161,11 @@ function openDatabase(path: string): DatabaseSync {
   // At startup, before any request: switching to WAL takes a lock, and another process opening
   // the same file at the same moment (two instances starting together) must make this one
   // wait, not fail. Once the table exists the busy timeout drops to 0 (see sqliteStore).
-  database.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+  setUpWhileLocked(
+    database,
+    'PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;',
+    timeoutMs,
+  );
   return database;
 }
 
@@ -175,14 +201,16 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const ownsDatabase = typeof options.database === 'string';
   const database =
     typeof options.database === 'string'
-      ? openDatabase(options.database)
+      ? openDatabase(options.database, timeoutMs)
       : typeof (options.database as DatabaseSync).prepare === 'function'
         ? options.database
         : undefined;
   if (database === undefined) throw configError(`${where}: "database" must be a path or a DatabaseSync.`);
 
   const t = `"${table}"`;
-  database.exec(`
+  setUpWhileLocked(
+    database,
+    `
     CREATE TABLE IF NOT EXISTS ${t} (
       id TEXT PRIMARY KEY NOT NULL,
       secret_hash TEXT NOT NULL,
@@ -197,7 +225,9 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     ) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS "${table}_user_id" ON ${t} (user_id) WHERE user_id IS NOT NULL;
     CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at);
-  `);
+  `,
+    timeoutMs,
+  );
   if (ownsDatabase) {
     database.exec('PRAGMA busy_timeout = 0');
   } else {

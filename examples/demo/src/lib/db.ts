@@ -14,10 +14,28 @@ export const databasePath = join(dataDir, 'demo.db');
 
 /** One connection for the whole process (node:sqlite is synchronous and fast for this). */
 export const db = new DatabaseSync(databasePath);
-// The busy timeout first: two instances starting on one data folder both switch the file to WAL,
-// which takes a lock; the second must wait for it instead of failing at startup.
-db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;');
-db.exec(`
+
+/**
+ * Runs `sql`, retrying for up to 5 s while another process holds a lock. Two instances starting
+ * on one data folder both switch a new file to WAL; SQLite can answer "database is locked" to
+ * that switch at once, without waiting out the busy timeout, so the loser tries again.
+ */
+function execWhileLocked(sql: string): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      db.exec(sql);
+      return;
+    } catch (error) {
+      if (!/database is locked/.test(String(error)) || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, 20); // module setup is synchronous: a short blocking pause
+    }
+  }
+}
+
+execWhileLocked('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;');
+execWhileLocked(`
   CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY NOT NULL,
     email TEXT NOT NULL UNIQUE COLLATE NOCASE,
