@@ -107,8 +107,11 @@ const pauseMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolv
  * waiting out the busy timeout (each holds a read lock the other's switch needs), so the busy
  * timeout alone does not cover it. The pauses block: setup is synchronous, and runs before the
  * store serves anything.
+ *
+ * @param databaseName - how the error names the database (the path, or the option)
+ * @throws `StoreTimeoutError` naming the database and `timeoutMs` when the lock outlasts it
  */
-function setUpWhileLocked(database: DatabaseSync, sql: string, timeoutMs: number): void {
+function setUpWhileLocked(database: DatabaseSync, sql: string, timeoutMs: number, databaseName: string): void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
   const deadline = Date.now() + timeoutMs;
   for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 32)) {
@@ -116,7 +119,13 @@ function setUpWhileLocked(database: DatabaseSync, sql: string, timeoutMs: number
       database.exec(sql);
       return;
     } catch (error) {
-      if (!isLocked(error) || Date.now() >= deadline) throw error;
+      if (!isLocked(error)) throw error;
+      if (Date.now() >= deadline) {
+        throw new StoreTimeoutError(
+          `sqliteStore(): ${databaseName} stayed locked by another connection for ${timeoutMs} ms (timeoutMs) while the store set up its table. Another process holds its write lock (a long write, a backup, a migration): start this one once it is done, or raise timeoutMs.`,
+          { cause: error },
+        );
+      }
       Atomics.wait(pause, 0, 0, waitMs);
     }
   }
@@ -161,10 +170,12 @@ function openDatabase(path: string, timeoutMs: number): DatabaseSync {
   // At startup, before any request: switching to WAL takes a lock, and another process opening
   // the same file at the same moment (two instances starting together) must make this one
   // wait, not fail. Once the table exists the busy timeout drops to 0 (see sqliteStore).
+  // The busy timeout of setup is the store's own bound; once the table exists it drops to 0.
   setUpWhileLocked(
     database,
-    'PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;',
+    `PRAGMA busy_timeout = ${Math.floor(timeoutMs)}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;`,
     timeoutMs,
+    `the database "${path}"`,
   );
   return database;
 }
@@ -227,6 +238,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     CREATE INDEX IF NOT EXISTS "${table}_expires_at" ON ${t} (expires_at);
   `,
     timeoutMs,
+    ownsDatabase ? `the database "${options.database as string}"` : 'the database passed as "database"',
   );
   if (ownsDatabase) {
     database.exec('PRAGMA busy_timeout = 0');

@@ -190,6 +190,34 @@ describe('sqlite store: instances starting together on a new file', () => {
     // Before setup retried, about one round in two had an instance fail with "database is locked".
     expect(failures).toEqual([]);
   }, 60_000);
+
+  it('a lock that outlasts timeoutMs while the store sets up fails with the database, the cause and the fix named', async () => {
+    const file = join(directory, 'startup-held.db');
+    const setUp = new DatabaseSync(file);
+    setUp.exec('PRAGMA journal_mode = WAL');
+    setUp.close();
+    const lock = await holdWriteLock(file);
+    try {
+      const started = Date.now();
+      const error = (() => {
+        try {
+          sqliteStore({ database: file, timeoutMs });
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      const elapsedMs = Date.now() - started;
+      expect(String(error)).toContain(`sqliteStore(): the database "${file}" stayed locked by another connection`);
+      expect(String(error)).toMatch(/for 600 ms \(timeoutMs\).*start this one once it is done, or raise timeoutMs/);
+      expect(String((error as Error).cause)).toMatch(/database is locked/);
+      expect(elapsedMs).toBeGreaterThanOrEqual(timeoutMs - 10);
+      expect(elapsedMs).toBeLessThan(timeoutMs + slackMs);
+    } finally {
+      await lock.release();
+    }
+    const store = sqliteStore({ database: file, timeoutMs }); // once the lock is gone, it sets up
+    await store.dispose();
+  });
 });
 
 describe('sqlite store: a full disk', () => {
