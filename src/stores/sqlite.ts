@@ -169,8 +169,8 @@ function openDatabase(path: string, timeoutMs: number): DatabaseSync {
   }
   // At startup, before any request: switching to WAL takes a lock, and another process opening
   // the same file at the same moment (two instances starting together) must make this one
-  // wait, not fail. Once the table exists the busy timeout drops to 0 (see sqliteStore).
-  // The busy timeout of setup is the store's own bound; once the table exists it drops to 0.
+  // wait, not fail. Setup waits at most the store's own bound; once the table exists the busy
+  // timeout drops to 0 (see sqliteStore).
   setUpWhileLocked(
     database,
     `PRAGMA busy_timeout = ${Math.floor(timeoutMs)}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;`,
