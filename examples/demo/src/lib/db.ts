@@ -28,7 +28,10 @@ function execWhileLocked(sql: string): void {
       db.exec(sql);
       return;
     } catch (error) {
-      if (!/database is locked/.test(String(error)) || Date.now() > deadline) throw error;
+      // SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes included; never the message text.
+      const code = (error as { errcode?: unknown } | null)?.errcode;
+      const locked = typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6);
+      if (!locked || Date.now() > deadline) throw error;
       Atomics.wait(pause, 0, 0, 20); // module setup is synchronous: a short blocking pause
     }
   }
